@@ -65,8 +65,10 @@ struct ws_frame_header {
   uint8_t masked;   /* 1 when a masking key is present */
   uint8_t mask[4];  /* the masking key when masked */
   uint64_t length;  /* payload length */
-  uint8_t header_len;  /* bytes of header on the wire, 2..14 (decoder) */
-  uint8_t length_form; /* encoder: 0 = minimal, else 7, 16 or 64 */
+  uint8_t header_len;  /* bytes of header on the wire, 2..14 (decoder;
+                          ws_frame_encode also sets it) */
+  uint8_t length_form; /* encoder: 0 = minimal, else 7, 16 or 64;
+                          decoder: the form seen on the wire, 7/16/64 */
 };
 
 /* Decoder configuration. */
@@ -79,7 +81,7 @@ struct ws_decoder_config {
 };
 
 /* Fills |c| with the defaults for |role|: no RSV bits, strict lengths,
- * unmasking on, no frame size limit. */
+ * unmasking on, no frame size limit. Does nothing when |c| is NULL. */
 void ws_decoder_config_default(struct ws_decoder_config *c, enum ws_role role);
 
 /*
@@ -109,7 +111,9 @@ struct ws_frame_chunk {
   uint8_t last;          /* 1 when this chunk ends the frame */
 };
 
-/* Initialises |d| for a new stream. |config| is copied. */
+/* Initialises |d| for a new stream. |c| is copied; NULL selects
+ * ws_decoder_config_default(WS_ROLE_SERVER). Does nothing when |d| is
+ * NULL. */
 void ws_decoder_init(struct ws_decoder *d, const struct ws_decoder_config *c);
 
 /*
@@ -124,6 +128,35 @@ void ws_decoder_init(struct ws_decoder *d, const struct ws_decoder_config *c);
  * last = 1 ends the frame.
  *
  * *consumed is set to the number of bytes of |in| used, in all cases.
+ * On WS_EPROTO it counts the bytes read up to the one that revealed the
+ * violation (for example byte 0 for a reserved opcode, the last extended
+ * length byte for a non-minimal length), so d->pos ends at the same value
+ * however the input was split. |in| may be NULL only when |inlen| is 0.
+ *
+ * Rules are checked in wire order, each as soon as its bytes are present,
+ * so when several are broken at once the first in this list wins, and the
+ * result does not depend on how the input was split (offsets are relative
+ * to the frame's byte 0):
+ *   1. RSV bits outside config.allowed_rsv     RSV_BITS            @0
+ *   2. opcode 3-7 or 11-15                     RESERVED_OPCODE     @0
+ *   3. control opcode with FIN = 0             CONTROL_FRAGMENTED  @0
+ *   4. MASK bit wrong for config.role          UNMASKED_CLIENT_FRAME /
+ *                                              MASKED_SERVER_FRAME @1
+ *   5. control frame with 7-bit length 126/127 CONTROL_TOO_LONG    @1
+ *      (an extended form on a control frame is either over 125 or not
+ *      minimal, so it is rejected at byte 1 even when
+ *      allow_nonminimal_length is set)
+ *   6. 7-bit length over max_frame_size        FRAME_TOO_BIG       @1
+ *   7. 64-bit length with the top bit set      LENGTH_MSB          @2
+ *   8. 16-bit form for < 126, 64-bit form for < 65536, unless
+ *      allow_nonminimal_length                 LENGTH_NOT_MINIMAL  @1
+ *   9. extended length over max_frame_size     FRAME_TOO_BIG       @1
+ * The decoder never allocates; lengths up to 2^63 - 1 are tracked in 64
+ * bits on every platform.
+ *
+ * A chunk with len = 0 has |data| pointing at in + *consumed. When a whole
+ * frame lies in |in|, one call returns it as a single chunk (first = 1 and
+ * last = 1).
  *
  * Returns:
  *   1          a chunk was stored in *out; call again with the rest
@@ -145,9 +178,14 @@ size_t ws_frame_encoded_size(const struct ws_frame_header *h);
 
 /*
  * Writes the header of |h| to |out| (at least WS_FRAME_HEADER_MAX bytes) and
- * returns its length (2..14). Uses the minimal length form unless
- * h->length_form forces one (a form too small for the length is ignored).
- * The mask key is written as given in h->mask when h->masked.
+ * returns its length (2..14), or 0 when an argument is NULL. Uses the
+ * minimal length form unless h->length_form forces one: 16 is honoured for
+ * lengths up to 65535, 64 always; a form too small for the length (7 above
+ * 125, 16 above 65535) and any other value fall back to the minimal form.
+ * The mask key is written as given in h->mask when h->masked. Non-zero
+ * fin/masked count as 1; opcode and rsv are masked to their bits (the
+ * validation is ws_frame_encode's). A length with the top bit set is
+ * written as given, for tests of LENGTH_MSB.
  */
 size_t ws_frame_header_encode(uint8_t *out, const struct ws_frame_header *h);
 
@@ -157,10 +195,17 @@ size_t ws_frame_header_encode(uint8_t *out, const struct ws_frame_header *h);
  * a fresh key is drawn from |random| into h->mask first (RFC 6455 Section
  * 5.3: a new, unpredictable key for every frame).
  *
+ * When h->masked and |random| is NULL the key in h->mask is used as is
+ * (golden wire bytes in tests). |payload| must not overlap |out|; it may
+ * be NULL when h->length is 0. On success h->header_len is set.
+ *
  * Returns the number of bytes written, or:
- *   WS_ENOBUFS  |outlen| is smaller than ws_frame_encoded_size(h)
- *   WS_EINVAL   opcode > 15, rsv outside 0x70, or a NULL argument
- *   WS_ERANDOM  |random| failed
+ *   WS_ENOBUFS  |outlen| is smaller than ws_frame_encoded_size(h); nothing
+ *               is written and no key is drawn
+ *   WS_EINVAL   opcode > 15, rsv outside 0x70, length_form not 0/7/16/64,
+ *               a NULL argument, or a frame whose size does not fit in
+ *               ws_ssize
+ *   WS_ERANDOM  |random| failed; h->mask is unchanged, nothing written
  * Encoding does not judge the frame: it writes control frames over 125
  * bytes or reserved opcodes when asked (tests and the runner need that).
  */

@@ -54,7 +54,9 @@ void ws_utf8_init(struct ws_utf8 *v, enum ws_utf8_impl impl);
  * Validates the next |len| bytes of the string. On WS_UTF8_INVALID, sets
  * *err_offset (if not NULL) to the fail-fast offset counted from the start
  * of the whole string (not of this chunk). After INVALID the validator stays
- * invalid until re-initialised.
+ * invalid until re-initialised: later feed and finish calls return INVALID
+ * with the same offset. |p| is only read during the call; |p| may be NULL
+ * when |len| is 0. No function in this header allocates.
  */
 int ws_utf8_feed(struct ws_utf8 *v, const uint8_t *p, size_t len,
                  uint64_t *err_offset);
