@@ -197,9 +197,14 @@ int main(void) {
 
   /* Parse + validate, and parse alone, against http-parser. */
   o.in = browser;
+  /* The reference runs before and after ours and keeps its best, so a
+   * burst of load on this shared machine cannot flatter the ratio. */
   double hp = hp_rate(browser, inner / 4);
   double pv = bench_best_rate(ours_parse_validate, &o, inner, 1, 9);
   double pa = bench_best_rate(ours_parse, &o, inner, 1, 9);
+  double hp2 = hp_rate(browser, inner / 4);
+  if (hp2 > hp)
+    hp = hp2;
   bench_print("handshake_parse_validate", mreq(pv), "Mreq/s", mreq(hp),
               HP_NAME);
   bench_print("handshake_parse", mreq(pa), "Mreq/s", mreq(hp), HP_NAME);
@@ -228,6 +233,9 @@ int main(void) {
   a.h = &h;
   double ref = bench_best_rate(ref_accept_lowlevel, &a, inner, 1, 9);
   double ours = bench_best_rate(ours_accept, &a, inner, 1, 9);
+  double ref2 = bench_best_rate(ref_accept_lowlevel, &a, inner, 1, 9);
+  if (ref2 > ref)
+    ref = ref2;
   bench_print("handshake_accept_key", ns(ours), "ns/key", ns(ref),
               "openssl-SHA1_Init/Update/Final+EVP_EncodeBlock");
   a.h = NULL;

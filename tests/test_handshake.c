@@ -7,9 +7,9 @@
  * accumulates: each call gets a fresh copy of the prefix), and the check
  * must give the same verdict, rule, status, section and offset each time.
  *
- * Nothing in src/http allocates through struct ws_mem (no API takes one),
- * so there is no allocation path to walk with the failing allocator;
- * OpenSSL allocates its digest context in ws_sha1_init() only.
+ * Nothing in src/http allocates (no API takes a struct ws_mem), so there
+ * is no allocation path to walk with the failing allocator; OpenSSL's own
+ * allocations (digest contexts) are outside the hook.
  */
 #include "test_support.h"
 
@@ -365,6 +365,8 @@ static void test_handshake_server_request_line(void **state) {
                  "4.2.1", 4);
   expect_refusal("GET /a%zz HTTP/1.1\r\n" HOST REST, WS_HS_TARGET, 400,
                  "4.2.1", 4);
+  expect_refusal("GET /a%2z HTTP/1.1\r\n" HOST REST, WS_HS_TARGET, 400,
+                 "4.2.1", 4);
   expect_refusal("GET /a<b> HTTP/1.1\r\n" HOST REST, WS_HS_TARGET, 400,
                  "4.2.1", 4);
 }
@@ -425,6 +427,8 @@ static void test_handshake_server_key(void **state) {
       "dGhlIHNhbXBsZSBub25jZQ=",    /* short padding */
       "dGhlIHNhbXBsZSBub25jZQAA",   /* 24 chars, 18 bytes */
       "dGhl=HNhbXBsZSBub25jZQ==",   /* '=' inside */
+      "dGhlIHNhbXBsZSBu=25jZQ==",   /* ... in the second word */
+      "dGhlIHNhbXBsZSBub25jZ===",   /* ... right before the padding */
       "dGhlIHNhbXBsZSBub25jZ!==",   /* outside the alphabet */
       "dGhlIHNhbXBs ZSBub25jZQ==",  /* space */
       "dGhlIHNhbXBsZSBub25jZSBrZXk=", /* 20 bytes */
@@ -753,6 +757,24 @@ static void test_handshake_ext_list_parse(void **state) {
                    WS_EPROTO);
   assert_int_equal(bad, sizeof(q) - 1);
   assert_int_equal(ws_ext_list_parse(NULL, q, 0, 1, &bad), WS_EINVAL);
+  /* A quoted-pair cut by the end of the value: nothing past it is read
+   * (the value ends at a guard page). */
+  static const char *const cut[] = {"a; b=\"\\", "a; b=\"", "a; b=",
+                                    "a;", "a; b", "a "};
+  for (size_t k = 0; k < sizeof(cut) / sizeof(cut[0]); k++) {
+    size_t n = strlen(cut[k]);
+    struct guarded g = guarded_copy(cut[k], n);
+    l.num_extensions = l.num_params = 0;
+    int rc = ws_ext_list_parse(&l, (const char *)g.data, 0, (uint32_t)n,
+                               &bad);
+    if (k < 4) {
+      assert_int_equal(rc, WS_EPROTO);
+      assert_int_equal(bad, n);
+    } else {
+      assert_int_equal(rc, WS_OK);
+    }
+    guarded_free(&g);
+  }
 }
 
 /* --------------------------------------------------------------- client */
@@ -1085,6 +1107,10 @@ static void test_handshake_client_response_failures(void **state) {
                      nth_pos(in, "Sec-WebSocket-Accept", 2));
   in = R101 RUPG RCONN
       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOO=\r\n\r\n";
+  expect_client_fail(&c, in, WS_HS_ACCEPT_MISMATCH, "4.1",
+                     pos_of(in, "Sec-WebSocket-Accept"));
+  in = R101 RUPG RCONN
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOoA\r\n\r\n";
   expect_client_fail(&c, in, WS_HS_ACCEPT_MISMATCH, "4.1",
                      pos_of(in, "Sec-WebSocket-Accept"));
   in = R101 RUPG RCONN "Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -341,6 +341,10 @@ static void test_http_field_errors(void **state) {
   in = "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n";
   expect_error(&REQ, in, WS_HTTP_EMALFORMED, WS_HTTP_ERR_LF_EXPECTED,
                pos_of(in, "c\r"));
+  /* The same with enough bytes after it for the vector fast path. */
+  in = "GET / HTTP/1.1\r\nA: b\rc\r\nHost: a-long-enough-host-name\r\n\r\n";
+  expect_error(&REQ, in, WS_HTTP_EMALFORMED, WS_HTTP_ERR_LF_EXPECTED,
+               pos_of(in, "c\r"));
   in = "GET / HTTP/1.1\r\nA: b\nC: d\r\n\r\n";
   expect_error(&REQ, in, WS_HTTP_EMALFORMED, WS_HTTP_ERR_BARE_LF,
                pos_of(in, "\nC"));
@@ -637,6 +641,28 @@ static void test_http_api_edges(void **state) {
                    WS_HTTP_ETOO_MANY_HEADERS);
 }
 
+/* The class table against the grammar, byte by byte. */
+static void test_http_class_table(void **state) {
+  (void)state;
+  static const char tspecial[] = "!#$%&'*+-.^_`|~";
+  static const char unres_sub[] = "-._~!$&'()*+,;=:@/?";
+  for (int c = 0; c < 256; c++) {
+    int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                (c >= 'A' && c <= 'Z');
+    int tchar = alnum || (c && c < 128 && strchr(tspecial, c));
+    int value = c == '\t' || (c >= 0x20 && c != 0x7f);
+    int vchar = c > 0x20 && c < 0x7f;
+    int uri = alnum || (c && c < 128 && strchr(unres_sub, c));
+    int b64 = alnum || c == '+' || c == '/';
+    uint8_t k = ws__http_class[c];
+    assert_int_equal(!!(k & WS__HTTP_TCHAR), tchar);
+    assert_int_equal(!!(k & WS__HTTP_VALUE), value);
+    assert_int_equal(!!(k & WS__HTTP_VCHAR), vchar);
+    assert_int_equal(!!(k & WS__HTTP_URI), uri);
+    assert_int_equal(!!(k & WS__HTTP_B64), b64);
+  }
+}
+
 static void test_http_tokens_and_names(void **state) {
   (void)state;
   assert_int_equal(ws_http_is_token("chat", 4), 1);
@@ -677,6 +703,7 @@ int main(void) {
       cmocka_unit_test(test_http_header_count),
       cmocka_unit_test(test_http_no_rescan_slowloris),
       cmocka_unit_test(test_http_api_edges),
+      cmocka_unit_test(test_http_class_table),
       cmocka_unit_test(test_http_tokens_and_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,9 +24,11 @@
  * struct ws_handshake_failure (rule id, RFC and section, reason, HTTP
  * status, byte offset), the handshake counterpart of struct ws_violation.
  *
- * Nothing here allocates through struct ws_mem or performs I/O; SHA-1 and
- * base64 are OpenSSL's (EVP), and OpenSSL allocates its digest context
- * with its own allocator in ws_sha1_init() only.
+ * Nothing here allocates or performs I/O, and no call takes a struct
+ * ws_mem. SHA-1 and base64 are OpenSSL's (EVP); OpenSSL allocates with its
+ * own allocator in ws_sha1_init() and inside its digest calls, which
+ * ws_handshake_accept() and the builders that use it report as
+ * WS_ECRYPTO when they fail.
  */
 #ifndef WS_HANDSHAKE_H
 #define WS_HANDSHAKE_H
@@ -173,16 +175,18 @@ int ws_ext_list_parse(struct ws_ext_list *l, const char *base, uint32_t off,
 /* ---------------------------------------------------------------- SHA-1 */
 
 /*
- * A SHA-1 digest fetched once with its EVP context, for computing accept
- * values without OpenSSL 3's per-call algorithm fetch. Caller-allocated;
- * one per thread (not thread-safe). Opaque to the caller.
+ * A SHA-1 digest fetched once, with an initialised template context and a
+ * work context, for computing accept values without OpenSSL 3's per-call
+ * algorithm fetch and initialisation. Caller-allocated; one per thread
+ * (not thread-safe). The fields are private.
  */
 struct ws_sha1 {
   struct evp_md_st *md;
+  struct evp_md_ctx_st *tmpl; /* initialised once, copied per key */
   struct evp_md_ctx_st *ctx;
 };
 
-/* Fetches SHA-1 and allocates the context (OpenSSL's allocator).
+/* Fetches SHA-1 and allocates both contexts (OpenSSL's allocator).
  * Returns 0 or WS_ECRYPTO (also for a NULL |h|); on failure nothing needs
  * freeing. */
 int ws_sha1_init(struct ws_sha1 *h);
@@ -267,7 +271,8 @@ int ws_handshake_server_check(const struct ws_http_parser *p,
  * Returns the number of bytes written or one of the following negative
  * codes:
  *   WS_ENOBUFS  |cap| is too small (the content of |out| is unspecified)
- *   WS_EINVAL   NULL |out| or |key|, a bad |protocol| or |extensions|
+ *   WS_EINVAL   NULL |out| or |key|, key_len > 256, a bad |protocol| or
+ *               |extensions|
  *   WS_ECRYPTO  OpenSSL failed
  */
 ws_ssize ws_handshake_build_101(char *out, size_t cap, struct ws_sha1 *h,
@@ -298,14 +303,18 @@ ws_ssize ws_handshake_build_101(char *out, size_t cap, struct ws_sha1 *h,
 ws_ssize ws_handshake_build_error(char *out, size_t cap, unsigned status,
                                   const char *body);
 
-/* ws_handshake_build_error() with f->status and f->reason as the body. */
+/* ws_handshake_build_error() with f->status and f->reason as the body.
+ * Returns WS_EINVAL for a NULL |f| and for client-side failures, whose
+ * status is 0: a client has nothing to answer. */
 ws_ssize ws_handshake_build_refusal(char *out, size_t cap,
                                     const struct ws_handshake_failure *f);
 
 /* --------------------------------------------------------------- client */
 
-/* What the client asks for. Strings are NUL-terminated and only read by
- * the calls that take this struct. */
+/* What the client asks for. Strings are NUL-terminated. They are read by
+ * ws_handshake_client_request() and, through the pointer it keeps in the
+ * struct ws_handshake_client, by ws_handshake_client_check(): keep this
+ * struct and its strings unchanged until the check. */
 struct ws_client_options {
   const char *host;     /* required: DNS name, IPv4, or IPv6 (brackets are
                            added when missing) */

@@ -134,7 +134,9 @@ struct ws_http_parser {
   const char *buf;             /* after WS_HTTP_COMPLETE: the buffer */
   enum ws_http_error error;    /* after an error: the rule broken */
   uint32_t error_offset;       /* after an error: the offending byte */
-  uint64_t examined;           /* bytes examined over all calls (tests) */
+  uint64_t examined;           /* bytes examined over all calls: the head
+                                  length (or error offset) however the
+                                  bytes arrived; tests check it */
   /* Private. */
   uint32_t pos;        /* next byte to examine */
   uint32_t mark;       /* start of the token being scanned */
@@ -168,9 +170,12 @@ int ws_http_parser_init(struct ws_http_parser *p, enum ws_http_kind kind,
  * Parses the head in buf[0..len). |buf| holds every byte received so far,
  * starting with the first byte of the message: each call passes the same
  * bytes as the previous call, possibly followed by more, possibly at
- * another address. The parser reads only buf[p->pos..len), never past
- * |len| and never beyond the head. The parser does not keep |buf| except
- * on completion (p->buf).
+ * another address. The parser reads nothing outside buf[p->pos..len)
+ * (vector loads included) and stops after the head: bytes after it are
+ * not examined (the last vector load of the head may cover some, without
+ * effect). p->examined grows by the bytes examined in this call, so after
+ * any sequence of calls it equals the offset reached. The parser does not
+ * keep |buf| except on completion (p->buf).
  *
  * Limits are enforced as soon as they are certain: WS_HTTP_ETOO_LARGE is
  * returned once p->max_head bytes have been examined without the end of the
