@@ -27,28 +27,14 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "handshake_samples.h"
 #include "http/ws_handshake.h"
 
 #ifdef HAVE_HTTP_PARSER
 #include <http_parser.h>
 #endif
 
-static const char BROWSER[] =
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Connection: Upgrade\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36\r\n"
-    "Upgrade: websocket\r\n"
-    "Origin: http://server.example.com\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Accept-Language: en-US,en;q=0.9\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    "\r\n";
+static const char BROWSER[] = SAMPLE_BROWSER_REQUEST;
 
 static const char KEY[] = "dGhlIHNhbXBsZSBub25jZQ==";
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bench_util.h"
+#include "utf8_encode.h"
 #include "ws/ws_utf8.h"
 
 #define INPUT_SIZE (1u << 20)
@@ -103,29 +104,6 @@ static uint32_t next_rand(uint64_t *seed) {
   return (uint32_t)(*seed >> 16);
 }
 
-static size_t encode(uint32_t cp, uint8_t *out) {
-  if (cp < 0x80) {
-    out[0] = (uint8_t)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (uint8_t)(0xC0 | cp >> 6);
-    out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (uint8_t)(0xE0 | cp >> 12);
-    out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-    out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (uint8_t)(0xF0 | cp >> 18);
-  out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-  out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-  out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 enum kind { K_ASCII, K_CYRILLIC, K_CJK, K_EMOJI, K_MIXED, NKIND };
 static const char *const kind_names[NKIND] = {"ascii", "cyrillic", "cjk",
                                               "emoji", "mixed"};
@@ -159,9 +137,9 @@ static void generate(enum kind k, uint8_t *buf, size_t n) {
   size_t i = 0;
   while (i < n) {
     uint8_t tmp[4];
-    size_t len = encode(pick(k, &seed), tmp);
+    size_t len = utf8_encode(pick(k, &seed), tmp);
     if (i + len > n)
-      len = encode('.', tmp);
+      len = utf8_encode('.', tmp);
     memcpy(buf + i, tmp, len);
     i += len;
   }

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "handshake_samples.h"
 #include "http/ws_handshake.h"
 
 #define NH 80
@@ -200,33 +201,10 @@ static void check_text(const char *in, const uint32_t sp[2],
 #define END "\r\n"
 #define REST UPG CONN KEY VER END
 
-static const char SAMPLE[] = /* RFC 6455 Section 1.2 */
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Upgrade: websocket\r\n"
-    "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Origin: http://example.com\r\n"
-    "Sec-WebSocket-Protocol: chat, superchat\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "\r\n";
+/* RFC 6455 Section 1.2 */
+static const char SAMPLE[] = SAMPLE_RFC6455_REQUEST;
 
-static const char BROWSER[] =
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Connection: Upgrade\r\n"
-    "Pragma: no-cache\r\n"
-    "Cache-Control: no-cache\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36\r\n"
-    "Upgrade: websocket\r\n"
-    "Origin: http://server.example.com\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Accept-Language: en-US,en;q=0.9\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    "\r\n";
+static const char BROWSER[] = SAMPLE_BROWSER_REQUEST;
 
 /* ------------------------------------------------------------ accept key */
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handshake_samples.h"
 #include "http/ws_http.h"
 
 #define CAP 80
@@ -183,16 +184,8 @@ static uint32_t pos_of(const char *in, const char *needle) {
 
 /* ------------------------------------------------------------- requests */
 
-static const char SAMPLE[] = /* RFC 6455 Section 1.2 */
-    "GET /chat HTTP/1.1\r\n"
-    "Host: server.example.com\r\n"
-    "Upgrade: websocket\r\n"
-    "Connection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    "Origin: http://example.com\r\n"
-    "Sec-WebSocket-Protocol: chat, superchat\r\n"
-    "Sec-WebSocket-Version: 13\r\n"
-    "\r\n";
+/* RFC 6455 Section 1.2 */
+static const char SAMPLE[] = SAMPLE_RFC6455_REQUEST;
 
 static void check_span(const char *in, uint32_t off, uint32_t len,
                        const char *want) {

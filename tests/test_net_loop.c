@@ -9,7 +9,6 @@
 #define _DEFAULT_SOURCE
 #include "test_support.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,28 +19,9 @@
 
 #include "net/net_loop.h"
 #include "net/net_stream.h"
+#include "net_test_util.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1; /* the DIR's own fd */
-}
-
-struct fake_clock {
-  uint64_t now;
-};
-
-static uint64_t fake_now(void *user) {
-  return ((struct fake_clock *)user)->now;
-}
 
 static ws_loop *new_fake_loop(struct fake_clock *clk) {
   struct ws_loop_options opt = {fake_now, clk};

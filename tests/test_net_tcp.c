@@ -6,12 +6,9 @@
 #define _DEFAULT_SOURCE
 #include "test_support.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,35 +20,9 @@
 #include "net/net_loop.h"
 #include "net/net_stream.h"
 #include "net/net_tcp.h"
+#include "net_test_util.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1;
-}
-
-static int sockopt(int fd, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof(v);
-  assert_int_equal(getsockopt(fd, level, name, &v, &len), 0);
-  return v;
-}
-
-/* Non-blocking, close-on-exec and (for TCP) no Nagle, as promised. */
-static void check_fd_flags(int fd, int tcp) {
-  assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
-  assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-  if (tcp)
-    assert_int_equal(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 1);
-}
 
 static void msleep(long ms) {
   struct timespec ts = {0, ms * 1000000L};
@@ -364,8 +335,7 @@ static void test_ws_tcp_connect_refused(void **state) {
   /* The plain call: refused at once, or once writable. */
   r = ws_tcp_connect(&fd, &a);
   if (r == 0) {
-    struct pollfd p = {fd, POLLOUT, 0};
-    assert_int_equal(poll(&p, 1, 5000), 1);
+    wait_writable(fd);
     assert_int_equal(ws_tcp_connect_result(fd), -ECONNREFUSED);
     assert_int_equal(ws_net_close(fd), 0);
   } else {
@@ -396,14 +366,6 @@ static void test_ws_tcp_addr_in_use(void **state) {
 
 /* The deadline, on a fake clock: a listener with a full accept queue
  * drops further SYNs, so those connects hang until the timer fires. */
-struct fake_clock {
-  uint64_t now;
-};
-
-static uint64_t fake_now(void *user) {
-  return ((struct fake_clock *)user)->now;
-}
-
 static void test_ws_tcp_connect_timeout(void **state) {
   enum { N = 8 };
   int fds0 = count_fds(), lfd, i, done = 0, ok = 0, timed_out = 0, spins;
@@ -514,18 +476,13 @@ static void test_ws_connect_cancel(void **state) {
 /* A connected pair without the loop: plain connect, accept. */
 static void tcp_pair(int *lfd, int *cfd, int *sfd) {
   struct ws_addr a, real, peer, local;
-  struct pollfd p;
   assert_int_equal(ws_addr_set(&a, "127.0.0.1", 0), 0);
   assert_int_equal(ws_tcp_listen(lfd, &a, 0), 0);
   assert_int_equal(ws_addr_local(*lfd, &real), 0);
   assert_int_equal(ws_tcp_connect(cfd, &real), 0);
-  p.fd = *cfd;
-  p.events = POLLOUT;
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_writable(*cfd);
   assert_int_equal(ws_tcp_connect_result(*cfd), 0);
-  p.fd = *lfd;
-  p.events = POLLIN;
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(*lfd);
   assert_int_equal(ws_tcp_accept(*lfd, sfd, &peer), 0);
   assert_int_equal(ws_addr_local(*cfd, &local), 0);
   assert_true(ws_addr_equal(&peer, &local));
@@ -538,7 +495,6 @@ static void tcp_pair(int *lfd, int *cfd, int *sfd) {
 static void test_ws_tcp_accept_drain(void **state) {
   int fds0 = count_fds(), lfd, cfd[3], sfd[3], i, fd;
   struct ws_addr a, real;
-  struct pollfd p;
   (void)state;
   assert_int_equal(ws_addr_set(&a, "127.0.0.1", 0), 0);
   assert_int_equal(ws_tcp_listen(&lfd, &a, 0), 0);
@@ -547,15 +503,11 @@ static void test_ws_tcp_accept_drain(void **state) {
   assert_int_equal(fd, -1);
   for (i = 0; i < 3; i++) {
     assert_int_equal(ws_tcp_connect(&cfd[i], &real), 0);
-    p.fd = cfd[i];
-    p.events = POLLOUT;
-    assert_int_equal(poll(&p, 1, 5000), 1);
+    wait_writable(cfd[i]);
     assert_int_equal(ws_tcp_connect_result(cfd[i]), 0);
   }
   for (i = 0; i < 3; i++) {
-    p.fd = lfd;
-    p.events = POLLIN;
-    assert_int_equal(poll(&p, 1, 5000), 1);
+    wait_readable(lfd);
     assert_int_equal(ws_tcp_accept(lfd, &sfd[i], NULL), 0);
     check_fd_flags(sfd[i], 1);
   }
@@ -574,19 +526,16 @@ static void test_ws_net_io_wrappers(void **state) {
   struct iovec iov[3] = {{(void *)"ab", 2}, {(void *)"", 0},
                          {(void *)"cdef", 4}};
   struct ws_addr a;
-  struct pollfd p;
   (void)state;
   tcp_pair(&lfd, &cfd, &sfd);
   assert_int_equal(ws_net_read(sfd, buf, sizeof(buf)), -EAGAIN);
   assert_int_equal(ws_net_writev(cfd, iov, 3), 6);
   assert_int_equal(ws_net_write(cfd, "gh", 2), 2);
-  p.fd = sfd;
-  p.events = POLLIN;
   {
     size_t got = 0;
     while (got < 8) { /* two sends may arrive as one read or two */
       ws_ssize n;
-      assert_int_equal(poll(&p, 1, 5000), 1);
+      wait_readable(sfd);
       n = ws_net_read(sfd, buf + got, sizeof(buf) - got);
       assert_true(n > 0);
       got += (size_t)n;
@@ -596,11 +545,10 @@ static void test_ws_net_io_wrappers(void **state) {
   assert_memory_equal(buf, "abcdefgh", 8);
   /* Half-close: the reader sees EOF, the other direction still works. */
   assert_int_equal(ws_tcp_shutdown(cfd), 0);
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(sfd);
   assert_int_equal(ws_net_read(sfd, buf, sizeof(buf)), 0);
   assert_int_equal(ws_net_write(sfd, "back", 4), 4);
-  p.fd = cfd;
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(cfd);
   assert_int_equal(ws_net_read(cfd, buf, sizeof(buf)), 4);
   assert_int_equal(ws_net_write(cfd, "x", 1), -EPIPE);
   assert_int_equal(ws_tcp_nodelay(cfd, 0), 0);
@@ -708,11 +656,8 @@ static void test_ws_stream_backpressure(void **state) {
               s1.ctl_calls - s0.ctl_calls == 3);
   assert_null(ws_wbuf_data(&b.s.out)); /* the big buffer was given back */
   /* The deferred half-close happened: the peer reads EOF. */
-  {
-    struct pollfd p = {cfd, POLLIN, 0};
-    assert_int_equal(poll(&p, 1, 5000), 1);
-    assert_int_equal(ws_net_read(cfd, back, 16), 0);
-  }
+  wait_readable(cfd);
+  assert_int_equal(ws_net_read(cfd, back, 16), 0);
   ws_stream_close(&b.s);
   ws_stream_close(&b.s); /* twice: a no-op */
   assert_int_equal(ws_net_close(cfd), 0);
@@ -891,7 +836,6 @@ static void test_ws_stream_reserve_flush(void **state) {
   static struct bp b;
   struct ws_loop_stats s0, s1;
   char buf[64];
-  struct pollfd p;
   (void)state;
   memset(&b, 0, sizeof(b));
   tcp_pair(&lfd, &cfd, &sfd);
@@ -911,22 +855,20 @@ static void test_ws_stream_reserve_flush(void **state) {
   ws_loop_stats(loop, &s1);
   assert_int_equal(s1.writes - s0.writes, 1);
   assert_int_equal(s1.ctl_calls - s0.ctl_calls, 0);
-  p.fd = cfd;
-  p.events = POLLIN;
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(cfd);
   assert_int_equal(ws_net_read(cfd, buf, sizeof(buf)), 6);
   assert_memory_equal(buf, "abbccd", 6);
   /* Committed bytes go out with the next write, in order. */
   memcpy(ws_stream_reserve(&b.s, 1), "1", 1);
   ws_stream_commit(&b.s, 1);
   assert_int_equal(ws_stream_write(&b.s, "2", 1), 0);
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(cfd);
   assert_int_equal(ws_net_read(cfd, buf, sizeof(buf)), 2);
   assert_memory_equal(buf, "12", 2);
   /* Half-close with nothing queued is immediate. */
   assert_int_equal(ws_stream_shutdown(&b.s), 0);
   assert_int_equal(ws_stream_shutdown(&b.s), 0);
-  assert_int_equal(poll(&p, 1, 5000), 1);
+  wait_readable(cfd);
   assert_int_equal(ws_net_read(cfd, buf, sizeof(buf)), 0);
   ws_stream_close(&b.s);
   assert_int_equal(ws_net_close(cfd), 0);

@@ -5,11 +5,9 @@
 #define _DEFAULT_SOURCE
 #include "test_support.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,23 +16,7 @@
 #include "net/net_addr.h"
 #include "net/net_loop.h"
 #include "net/net_udp.h"
-
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  int n = 0;
-  assert_non_null(d);
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1;
-}
-
-static void wait_readable(int fd) {
-  struct pollfd p = {fd, POLLIN, 0};
-  assert_int_equal(poll(&p, 1, 5000), 1);
-}
+#include "net_test_util.h"
 
 /* Binds a server on |ip| port 0 and opens a client; 0 or the bind error. */
 static int udp_pair(const char *ip, int *srv, int *cli, struct ws_addr *at) {
@@ -46,8 +28,7 @@ static int udp_pair(const char *ip, int *srv, int *cli, struct ws_addr *at) {
     assert_int_equal(*srv, -1);
     return r;
   }
-  assert_true(fcntl(*srv, F_GETFL) & O_NONBLOCK);
-  assert_true(fcntl(*srv, F_GETFD) & FD_CLOEXEC);
+  check_fd_flags(*srv, 0);
   assert_int_equal(ws_addr_local(*srv, at), 0);
   assert_int_not_equal(ws_addr_port(at), 0);
   assert_int_equal(ws_udp_open(cli, a.sa.sa_family), 0);

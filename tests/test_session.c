@@ -2,507 +2,34 @@
  * test_session.c: the session policy (ws_session.h), driven with hand-built
  * wire bytes.
  *
- * Every scenario goes through run(): a fresh session is fed the wire bytes
- * in pieces (each from its own exact-size guard-page buffer), callbacks
- * append to a text event log, and the output is drained at the end and
- * decoded with a ws_decoder of the opposite role. check_splits() runs a
- * scenario whole, one byte at a time and split at every position, and
- * requires identical logs and identical output bytes; the whole run is
- * also compared with a hand-written expected log and output description.
+ * Most scenarios go through check_splits() (support/session_harness.h): a
+ * fresh session is fed the wire bytes whole, one byte at a time and split
+ * at every position, each piece from its own exact-size guard-page buffer;
+ * callbacks append to a text event log and the output is decoded with a
+ * ws_decoder of the opposite role. All runs must give identical logs and
+ * identical output bytes, and the whole run is also compared with a
+ * hand-written expected log and output description.
  *
  * Frames for a server session are masked, built with ws_frame_encode and
  * the deterministic test_random.
  */
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "session_harness.h"
 #include "test_support.h"
-#include "ws/ws_close.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_session.h"
-
-/* ------------------------------------------------------------------ */
-/* Event log */
-
-#define LOG_MAX 16384
-
-struct ctx {
-  char log[LOG_MAX];
-  size_t n;
-  int echo;               /* on_message queues the message back */
-  int fail_in;            /* 1..5: that callback returns non-zero */
-  int queue_err;          /* error of the echo's queue call */
-  uint16_t reply_code;    /* on_close queues this Close itself */
-  uintptr_t in_lo, in_hi; /* the piece being fed */
-  int zero_copy;          /* on_message data pointed into the piece */
-  int copied;             /* on_message data pointed elsewhere */
-  uint64_t seed;          /* the session's mask source */
-  uint8_t stream[4096];   /* streaming: the message so far */
-  size_t stream_len;
-  int pieces; /* streaming: on_message_data calls */
-};
-
-enum { FAIL_MESSAGE = 1, FAIL_PING, FAIL_PONG, FAIL_CLOSE, FAIL_VIOLATION };
-
-static void logf_(struct ctx *c, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int k = vsnprintf(c->log + c->n, LOG_MAX - c->n, fmt, ap);
-  va_end(ap);
-  assert_true(k >= 0 && (size_t)k < LOG_MAX - c->n);
-  c->n += (size_t)k;
-}
-
-static uint32_t fnv(const uint8_t *p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-
-/* Short payloads as hex, long ones as length and hash, empty as "-". */
-static void fmt_bytes(char *dst, size_t cap, const uint8_t *p, size_t n) {
-  if (n == 0) {
-    snprintf(dst, cap, "-");
-  } else if (n <= 48) {
-    for (size_t i = 0; i < n; i++)
-      snprintf(dst + 2 * i, cap - 2 * i, "%02x", p[i]);
-  } else {
-    snprintf(dst, cap, "len=%zu fnv=%08x", n, (unsigned)fnv(p, n));
-  }
-}
-
-static void log_bytes(struct ctx *c, const char *what, const uint8_t *p,
-                      size_t n) {
-  char b[100];
-  fmt_bytes(b, sizeof(b), p, n);
-  logf_(c, "%s %s\n", what, b);
-}
-
-static int cb_message(ws_session *s, enum ws_opcode op, const uint8_t *d,
-                      size_t n, void *u) {
-  struct ctx *c = u;
-  log_bytes(c, op == WS_OP_TEXT ? "msg TEXT" : "msg BINARY", d, n);
-  if ((uintptr_t)d >= c->in_lo && (uintptr_t)d + n <= c->in_hi && n)
-    c->zero_copy++;
-  else if (n)
-    c->copied++;
-  if (c->echo) {
-    int e = ws_session_queue_message(s, op, d, n);
-    if (e) {
-      c->queue_err = e;
-      return 1;
-    }
-  }
-  return c->fail_in == FAIL_MESSAGE;
-}
-
-static int cb_ping(ws_session *s, const uint8_t *d, size_t n, void *u) {
-  struct ctx *c = u;
-  log_bytes(c, "ping", d, n);
-  return c->fail_in == FAIL_PING;
-}
-
-static int cb_pong(ws_session *s, const uint8_t *d, size_t n, void *u) {
-  struct ctx *c = u;
-  log_bytes(c, "pong", d, n);
-  return c->fail_in == FAIL_PONG;
-}
-
-static int cb_close(ws_session *s, uint16_t code, const uint8_t *r, size_t n,
-                    void *u) {
-  struct ctx *c = u;
-  char what[32];
-  snprintf(what, sizeof(what), "close %u", code);
-  log_bytes(c, what, r, n);
-  if (c->reply_code)
-    assert_int_equal(ws_session_queue_close(s, c->reply_code, NULL, 0), 0);
-  return c->fail_in == FAIL_CLOSE;
-}
-
-static int cb_violation(ws_session *s, const struct ws_violation *v, void *u) {
-  struct ctx *c = u;
-  logf_(c, "violation %s %u %s @%" PRIu64 "\n", ws_violation_name(v->id),
-        v->close_code, v->section, v->offset);
-  /* The Close is already queued when the event fires. */
-  assert_int_equal(ws_session_get_state(s), WS_SESSION_FAILED);
-  return c->fail_in == FAIL_VIOLATION;
-}
-
-static int cb_begin(ws_session *s, enum ws_opcode op, void *u) {
-  struct ctx *c = u;
-  logf_(c, "begin %s\n", op == WS_OP_TEXT ? "TEXT" : "BINARY");
-  c->stream_len = 0;
-  return 0;
-}
-
-static int cb_data(ws_session *s, const uint8_t *d, size_t n, void *u) {
-  struct ctx *c = u;
-  assert_true(n > 0);
-  assert_true(c->stream_len + n <= sizeof(c->stream));
-  memcpy(c->stream + c->stream_len, d, n);
-  c->stream_len += n;
-  c->pieces++;
-  return 0;
-}
-
-static int cb_end(ws_session *s, void *u) {
-  struct ctx *c = u;
-  log_bytes(c, "end", c->stream, c->stream_len);
-  return 0;
-}
-
-static const struct ws_session_callbacks all_cb = {
-    .on_message = cb_message,
-    .on_ping = cb_ping,
-    .on_pong = cb_pong,
-    .on_close = cb_close,
-    .on_violation = cb_violation,
-};
-
-static const struct ws_session_callbacks stream_cb = {
-    .on_message = cb_message, /* must not be called */
-    .on_ping = cb_ping,
-    .on_pong = cb_pong,
-    .on_close = cb_close,
-    .on_violation = cb_violation,
-    .on_message_begin = cb_begin,
-    .on_message_data = cb_data,
-    .on_message_end = cb_end,
-};
-
-/* ------------------------------------------------------------------ */
-/* Wire builder */
-
-struct wire {
-  uint8_t *p;
-  size_t len, cap;
-  uint64_t seed; /* mask keys of the frames we build */
-  int masked;    /* build masked frames (peer is a client) */
-};
-
-static void w_init(struct wire *w, int masked) {
-  memset(w, 0, sizeof(*w));
-  w->seed = 0x9e3779b97f4a7c15ull;
-  w->masked = masked;
-}
-
-static void w_room(struct wire *w, size_t n) {
-  if (w->cap - w->len >= n)
-    return;
-  w->cap = (w->len + n) * 2;
-  w->p = realloc(w->p, w->cap);
-  assert_non_null(w->p);
-}
-
-static void w_bytes(struct wire *w, const void *p, size_t n) {
-  w_room(w, n);
-  if (n)
-    memcpy(w->p + w->len, p, n);
-  w->len += n;
-}
-
-static void w_hex(struct wire *w, const char *hex) {
-  size_t n;
-  uint8_t *b = hex_decode(hex, &n);
-  w_bytes(w, b, n);
-  free(b);
-}
-
-/* A frame: |b0| is FIN|RSV|opcode, |form| forces a length form. */
-static void w_frame_form(struct wire *w, uint8_t b0, const void *payload,
-                         size_t n, uint8_t form) {
-  struct ws_frame_header h;
-  memset(&h, 0, sizeof(h));
-  h.fin = b0 >> 7;
-  h.rsv = b0 & WS_MASK_RSV;
-  h.opcode = b0 & WS_MASK_OPCODE;
-  h.length = n;
-  h.length_form = form;
-  h.masked = (uint8_t)w->masked;
-  size_t need = ws_frame_encoded_size(&h);
-  w_room(w, need);
-  ws_ssize r = ws_frame_encode(w->p + w->len, need, &h, payload,
-                               w->masked ? test_random : NULL, &w->seed);
-  assert_int_equal(r, (ws_ssize)need);
-  w->len += need;
-}
-
-static void w_frame(struct wire *w, uint8_t b0, const void *payload, size_t n) {
-  w_frame_form(w, b0, payload, n, 0);
-}
-
-static void w_str(struct wire *w, uint8_t b0, const char *s) {
-  w_frame(w, b0, s, strlen(s));
-}
-
-/* A raw header (no payload) with the 4 mask bytes appended when masked. */
-static void w_head(struct wire *w, const char *hex) {
-  w_hex(w, hex);
-  if (w->masked)
-    w_hex(w, "01020304");
-}
-
-#define FIN 0x80u
-#define TXT (FIN | WS_OP_TEXT)
-#define BIN (FIN | WS_OP_BINARY)
-#define CONT_FIN (FIN | WS_OP_CONTINUATION)
-#define PING (FIN | WS_OP_PING)
-#define PONG (FIN | WS_OP_PONG)
-#define CLOSE (FIN | WS_OP_CLOSE)
-
-/* ------------------------------------------------------------------ */
-/* Output decoding */
-
-/* Describes |out| frame by frame, decoded as the peer of |role| would. */
-static char *describe(const uint8_t *out, size_t len, enum ws_role role) {
-  struct ws_decoder_config dc;
-  ws_decoder_config_default(&dc, role == WS_ROLE_SERVER ? WS_ROLE_CLIENT
-                                                        : WS_ROLE_SERVER);
-  struct ws_decoder d;
-  ws_decoder_init(&d, &dc);
-  uint8_t *copy = malloc(len + 1);
-  if (len)
-    memcpy(copy, out, len);
-  char *desc = calloc(1, LOG_MAX);
-  size_t dn = 0, off = 0, plen = 0;
-  uint8_t *payload = malloc(len + 1);
-  while (off < len) {
-    struct ws_frame_chunk ch;
-    size_t used;
-    int r = ws_decoder_decode(&d, copy + off, len - off, &used, &ch);
-    off += used;
-    assert_int_equal(r, 1);
-    if (ch.first)
-      plen = 0;
-    if (ch.len)
-      memcpy(payload + plen, ch.data, ch.len);
-    plen += ch.len;
-    if (!ch.last)
-      continue;
-    char b[100];
-    const struct ws_frame_header *h = ch.header;
-    if (h->opcode == WS_OP_CLOSE) {
-      struct ws_close_info ci;
-      assert_int_equal(ws_close_parse(payload, plen, &ci, NULL), WS_V_NONE);
-      if (plen == 0)
-        dn += (size_t)snprintf(desc + dn, LOG_MAX - dn, "CLOSE empty\n");
-      else
-        dn += (size_t)snprintf(desc + dn, LOG_MAX - dn, "CLOSE %u '%.*s'\n",
-                               ci.code, (int)ci.reason_len,
-                               ci.reason ? (const char *)ci.reason : "");
-      continue;
-    }
-    static const char *names[16] = {"CONT", "TEXT", "BINARY", "",     "",    "",
-                                    "",     "",     "",       "PING", "PONG"};
-    fmt_bytes(b, sizeof(b), payload, plen);
-    if (WS_OP_IS_CONTROL(h->opcode))
-      dn += (size_t)snprintf(desc + dn, LOG_MAX - dn, "%s %s\n",
-                             names[h->opcode], b);
-    else
-      dn += (size_t)snprintf(desc + dn, LOG_MAX - dn, "%s%s %s\n",
-                             names[h->opcode], h->fin ? "" : "+", b);
-  }
-  free(copy);
-  free(payload);
-  return desc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Runner */
-
-struct cfg {
-  enum ws_role role;
-  struct ws_session_options opt;
-  const struct ws_session_callbacks *cb;
-  int echo;
-  uint16_t reply_code;
-  uint16_t pre_close; /* queue this Close before feeding (0 = none) */
-  const char *pre_reason;
-};
-
-static void cfg_init(struct cfg *c, enum ws_role role) {
-  memset(c, 0, sizeof(*c));
-  c->role = role;
-  ws_session_options_default(&c->opt);
-  c->opt.random = test_random;
-  c->cb = &all_cb;
-  c->echo = 1;
-}
-
-static ws_session *mk(enum ws_role role, const struct ws_session_callbacks *cb,
-                      void *user, const struct ws_session_options *opt,
-                      const struct ws_mem *mem) {
-  ws_session *s = NULL;
-  assert_int_equal(ws_session_new(&s, role, cb, user, opt, mem), 0);
-  return s;
-}
-
-struct outcome {
-  char log[LOG_MAX];
-  uint8_t *out;
-  size_t outlen;
-  int zero_copy, copied;
-};
-
-static const char *state_name(enum ws_session_state st) {
-  static const char *n[] = {"OPEN", "CLOSE_SENT", "CLOSE_RECEIVED", "CLOSED",
-                            "FAILED"};
-  return n[st];
-}
-
-/* Feeds |wire| cut at cuts[0..ncuts) (ascending), then drains output. */
-static void run(const struct cfg *cf, const uint8_t *wire, size_t len,
-                const size_t *cuts, size_t ncuts, struct outcome *o) {
-  struct ctx *c = calloc(1, sizeof(*c));
-  c->echo = cf->echo;
-  c->reply_code = cf->reply_code;
-  c->seed = 42;
-  struct ws_session_options opt = cf->opt;
-  opt.random_user = &c->seed;
-  ws_session *s = NULL;
-  s = mk(cf->role, cf->cb, c, &opt, NULL);
-  if (cf->pre_close) {
-    const char *r = cf->pre_reason ? cf->pre_reason : "";
-    assert_int_equal(
-        ws_session_queue_close(s, cf->pre_close, (const uint8_t *)r, strlen(r)),
-        0);
-    assert_int_equal(ws_session_get_state(s), WS_SESSION_CLOSE_SENT);
-  }
-  size_t at = 0;
-  uint64_t total = 0;
-  for (size_t i = 0; i <= ncuts; i++) {
-    size_t end = i < ncuts ? cuts[i] : len;
-    struct guarded g = guarded_copy(wire + at, end - at);
-    c->in_lo = (uintptr_t)g.data;
-    c->in_hi = (uintptr_t)g.data + g.len;
-    ws_ssize r = ws_session_recv(s, g.data, g.len);
-    /* A piece that starts right after the peer's Close is refused whole;
-     * log it like a short count so every split logs the same. */
-    if (r == WS_ECLOSED && ws_session_get_state(s) == WS_SESSION_CLOSED)
-      r = 0;
-    int stopped = r < 0 || (size_t)r < g.len;
-    if (r < 0)
-      logf_(c, "ret %d\n", (int)r);
-    else
-      total += (uint64_t)r;
-    if (r >= 0 && stopped)
-      logf_(c, "stop @%" PRIu64 "\n", total);
-    if (stopped) {
-      /* The session reads nothing more. */
-      uint8_t more[1] = {0x81};
-      logf_(c, "again %d\n", (int)ws_session_recv(s, more, 1));
-    }
-    guarded_free(&g);
-    at = end;
-    if (stopped)
-      break;
-  }
-  logf_(c, "state %s read %d\n", state_name(ws_session_get_state(s)),
-        ws_session_want_read(s));
-  o->out = NULL;
-  o->outlen = 0;
-  const uint8_t *p;
-  ws_ssize m;
-  int action_before = ws_session_should_close(s);
-  while ((m = ws_session_send(s, &p)) > 0) {
-    o->out = realloc(o->out, o->outlen + (size_t)m);
-    memcpy(o->out + o->outlen, p, (size_t)m);
-    o->outlen += (size_t)m;
-  }
-  assert_int_equal(m, 0);
-  assert_int_equal(ws_session_want_write(s), 0);
-  if (o->outlen)
-    assert_int_equal(action_before, WS_SESSION_KEEP_OPEN);
-  logf_(c, "action %d\n", ws_session_should_close(s));
-  memcpy(o->log, c->log, c->n + 1);
-  o->zero_copy = c->zero_copy;
-  o->copied = c->copied;
-  ws_session_del(s);
-  free(c);
-}
-
-static void same_outcome(const struct outcome *a, const struct outcome *b,
-                         const char *how, size_t at) {
-  if (strcmp(a->log, b->log) != 0)
-    fail_msg("%s %zu: log differs:\n%s--- whole:\n%s", how, at, b->log, a->log);
-  if (a->outlen != b->outlen ||
-      (a->outlen && memcmp(a->out, b->out, a->outlen) != 0))
-    fail_msg("%s %zu: output differs (%zu vs %zu bytes)", how, at, b->outlen,
-             a->outlen);
-}
-
-/*
- * Runs |wire| whole and checks the log and the decoded output against the
- * expectations (NULL = not checked), then one byte at a time and split in
- * two at every position (every position near the ends and a stride in the
- * middle for inputs over 4 KiB), requiring the same log and output bytes.
- * Returns the whole run's outcome (caller frees).
- */
-static struct outcome *check_splits(const struct cfg *cf, const uint8_t *wire,
-                                    size_t len, const char *want_log,
-                                    const char *want_out) {
-  struct outcome *whole = calloc(1, sizeof(*whole));
-  struct outcome *o = calloc(1, sizeof(*o));
-  run(cf, wire, len, NULL, 0, whole);
-  if (want_log && strcmp(whole->log, want_log) != 0)
-    fail_msg("log:\n%s--- want:\n%s", whole->log, want_log);
-  char *d = describe(whole->out, whole->outlen, cf->role);
-  if (want_out && strcmp(d, want_out) != 0)
-    fail_msg("output:\n%s--- want:\n%s", d, want_out);
-  free(d);
-
-  size_t *cuts = malloc((len + 1) * sizeof(*cuts));
-  for (size_t k = 0; k + 1 < len; k++)
-    cuts[k] = k + 1;
-  run(cf, wire, len, cuts, len > 1 ? len - 1 : 0, o);
-  same_outcome(whole, o, "bytewise", 0);
-  free(o->out);
-  free(cuts);
-
-  size_t stride = len > 4096 ? 97 : 1;
-  for (size_t k = 0; k <= len; k++) {
-    if (stride > 1 && k > 64 && k + 64 < len && k % stride)
-      continue;
-    run(cf, wire, len, &k, 1, o);
-    same_outcome(whole, o, "split at", k);
-    free(o->out);
-  }
-  free(o);
-  return whole;
-}
-
-static void outcome_free(struct outcome *o) {
-  free(o->out);
-  free(o);
-}
-
-/* check_splits over |w|, then frees the wire and the outcome. */
-static void check_wire(const struct cfg *cf, struct wire *w,
-                       const char *want_log, const char *want_out) {
-  outcome_free(check_splits(cf, w->p, w->len, want_log, want_out));
-  free(w->p);
-}
-
-/* Builds "prefix<fmt of payload>\n" for long payloads in expectations. */
-static void want_bytes(char *dst, size_t cap, const char *what,
-                       const uint8_t *p, size_t n) {
-  char b[100];
-  fmt_bytes(b, sizeof(b), p, n);
-  snprintf(dst, cap, "%s %s\n", what, b);
-}
 
 /* ------------------------------------------------------------------ */
 /* RFC 6455 Section 5.7 examples */
 
 static void test_rfc_examples(void **state) {
   (void)state;
-  struct cfg cs, cc;
-  cfg_init(&cs, WS_ROLE_SERVER);
-  cfg_init(&cc, WS_ROLE_CLIENT);
+  struct session_cfg cs, cc;
+  session_cfg_init(&cs, WS_ROLE_SERVER);
+  session_cfg_init(&cc, WS_ROLE_CLIENT);
   struct wire w;
   struct outcome *o;
 
@@ -576,8 +103,8 @@ static void test_rfc_examples(void **state) {
 
 static void test_echo_messages(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
   w_init(&w, 1);
   w_str(&w, TXT, "Hello");
@@ -619,20 +146,20 @@ static void test_echo_messages(void **state) {
 
 static void test_zero_copy(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
   w_init(&w, 1);
   w_str(&w, TXT, "zero copy");
   struct outcome o;
-  run(&cf, w.p, w.len, NULL, 0, &o);
+  session_run(&cf, w.p, w.len, NULL, 0, &o);
   assert_int_equal(o.zero_copy, 1);
   assert_int_equal(o.copied, 0);
   free(o.out);
   /* Split inside the payload: the first part must be copied before the
    * caller's buffer goes away. */
   size_t cut = w.len - 3;
-  run(&cf, w.p, w.len, &cut, 1, &o);
+  session_run(&cf, w.p, w.len, &cut, 1, &o);
   assert_int_equal(o.zero_copy, 0);
   assert_int_equal(o.copied, 1);
   assert_string_equal(o.log, "msg TEXT 7a65726f20636f7079\n"
@@ -640,7 +167,7 @@ static void test_zero_copy(void **state) {
   free(o.out);
   /* Split right after the header: nothing to copy, still zero copy. */
   cut = 6;
-  run(&cf, w.p, w.len, &cut, 1, &o);
+  session_run(&cf, w.p, w.len, &cut, 1, &o);
   assert_int_equal(o.zero_copy, 1);
   free(o.out);
   free(w.p);
@@ -648,8 +175,8 @@ static void test_zero_copy(void **state) {
 
 static void test_auto_pong(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   uint8_t pl[125];
   for (size_t i = 0; i < sizeof(pl); i++)
     pl[i] = (uint8_t)(0xff - i);
@@ -681,9 +208,9 @@ static void test_auto_pong(void **state) {
   check_wire(&cf, &w, NULL, "");
 
   /* Drained between Pings: each one answered. */
-  struct ctx c;
+  struct session_ctx c;
   memset(&c, 0, sizeof(c));
-  ws_session *s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+  ws_session *s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
   for (int i = 0; i < 3; i++) {
     w_init(&w, 1);
     uint8_t b = (uint8_t)('a' + i);
@@ -702,9 +229,9 @@ static void test_auto_pong(void **state) {
 
 static void test_streaming(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
-  cf.cb = &stream_cb;
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
+  cf.cb = &session_stream_cb;
   cf.echo = 0;
   uint8_t big[300];
   for (size_t i = 0; i < sizeof(big); i++)
@@ -728,8 +255,9 @@ static void test_streaming(void **state) {
   /* No allocation at all while streaming. */
   struct failing_mem fm;
   failing_mem_init(&fm, -1);
-  struct ctx *c = calloc(1, sizeof(*c));
-  ws_session *s = mk(WS_ROLE_SERVER, &stream_cb, c, NULL, &fm.mem);
+  struct session_ctx *c = calloc(1, sizeof(*c));
+  ws_session *s =
+      session_make(WS_ROLE_SERVER, &session_stream_cb, c, NULL, &fm.mem);
   long calls = fm.calls;
   for (size_t i = 0; i < w.len; i++)
     assert_int_equal(ws_session_recv(s, w.p + i, 1), 1);
@@ -755,91 +283,59 @@ static void test_streaming(void **state) {
 /* ------------------------------------------------------------------ */
 /* Violations */
 
-/*
- * Runs prefix ("ok", echoed) + the bad frame(s) built by the caller into
- * |w| + a trailing valid frame that must never be read, and checks the one
- * violation event, the Close frame, the FAILED state and "close now".
- */
-static void expect_violation(const struct cfg *cf, struct wire *w,
-                             const char *log_between, const char *out_before,
-                             enum ws_violation_id id, unsigned code,
-                             const char *section, uint64_t offset) {
-  w_str(w, TXT, "zz"); /* never reached */
-  struct ws_violation v;
-  ws_violation_set(&v, id, offset);
-  assert_int_equal(v.close_code, code);
-  assert_string_equal(v.section, section);
-  char want_log[1024], want_out[1024];
-  snprintf(want_log, sizeof(want_log),
-           "msg TEXT 6f6b\n%sviolation %s %u %s @%" PRIu64 "\n"
-           "ret -200\nagain -201\nstate FAILED read 0\naction 1\n",
-           log_between, ws_violation_name(id), code, section, offset);
-  snprintf(want_out, sizeof(want_out), "%sCLOSE %u '%s'\n", out_before, code,
-           v.reason);
-  struct outcome *o = check_splits(cf, w->p, w->len, want_log, want_out);
-  outcome_free(o);
-  free(w->p);
-}
-
-/* A fresh wire holding the "ok" prefix: 8 bytes masked, 4 unmasked. */
-static void prefix(struct wire *w, int masked) {
-  w_init(w, masked);
-  w_str(w, TXT, "ok");
-}
-
 static void test_violations_codec(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
   const char *ok = "TEXT 6f6b\n";
 
-  prefix(&w, 1); /* RSV1 without an extension */
+  w_init_ok(&w, 1); /* RSV1 without an extension */
   w_str(&w, 0xc1, "x");
   expect_violation(&cf, &w, "", ok, WS_V_RSV_BITS, 1002, "5.2", 8);
 
-  prefix(&w, 1); /* opcode 3 */
+  w_init_ok(&w, 1); /* opcode 3 */
   w_str(&w, 0x83, "x");
   expect_violation(&cf, &w, "", ok, WS_V_RESERVED_OPCODE, 1002, "5.2", 8);
 
-  prefix(&w, 1); /* opcode 11 */
+  w_init_ok(&w, 1); /* opcode 11 */
   w_str(&w, 0x8b, "");
   expect_violation(&cf, &w, "", ok, WS_V_RESERVED_OPCODE, 1002, "5.2", 8);
 
-  prefix(&w, 1); /* Ping of 126 bytes */
+  w_init_ok(&w, 1); /* Ping of 126 bytes */
   uint8_t p126[126];
   memset(p126, 'p', sizeof(p126));
   w_frame(&w, PING, p126, sizeof(p126));
   expect_violation(&cf, &w, "", ok, WS_V_CONTROL_TOO_LONG, 1002, "5.5", 9);
 
-  prefix(&w, 1); /* Ping with FIN = 0 */
+  w_init_ok(&w, 1); /* Ping with FIN = 0 */
   w_str(&w, WS_OP_PING, "x");
   expect_violation(&cf, &w, "", ok, WS_V_CONTROL_FRAGMENTED, 1002, "5.5", 8);
 
-  prefix(&w, 1); /* unmasked frame to a server */
+  w_init_ok(&w, 1); /* unmasked frame to a server */
   w.masked = 0;
   w_str(&w, TXT, "x");
   w.masked = 1;
   expect_violation(&cf, &w, "", ok, WS_V_UNMASKED_CLIENT_FRAME, 1002, "5.1", 9);
 
-  prefix(&w, 1); /* 64-bit length with the top bit set */
+  w_init_ok(&w, 1); /* 64-bit length with the top bit set */
   w_head(&w, "82 ff 80 00 00 00 00 00 00 00");
   expect_violation(&cf, &w, "", ok, WS_V_LENGTH_MSB, 1002, "5.2", 10);
 
-  prefix(&w, 1); /* 16-bit form for 3 bytes */
+  w_init_ok(&w, 1); /* 16-bit form for 3 bytes */
   w_frame_form(&w, TXT, "abc", 3, 16);
   expect_violation(&cf, &w, "", ok, WS_V_LENGTH_NOT_MINIMAL, 1002, "5.2", 9);
 
-  prefix(&w, 1); /* 11 bytes over a 10-byte frame limit */
-  struct cfg lim = cf;
+  w_init_ok(&w, 1); /* 11 bytes over a 10-byte frame limit */
+  struct session_cfg lim = cf;
   lim.opt.max_frame_size = 10;
   w_str(&w, TXT, "0123456789a");
   expect_violation(&lim, &w, "", ok, WS_V_FRAME_TOO_BIG, 1009, "7.4.1", 9);
 
   /* A client rejects masked frames; its echo and Close are masked. */
-  struct cfg cc;
-  cfg_init(&cc, WS_ROLE_CLIENT);
-  prefix(&w, 0);
+  struct session_cfg cc;
+  session_cfg_init(&cc, WS_ROLE_CLIENT);
+  w_init_ok(&w, 0);
   w.masked = 1;
   w_str(&w, TXT, "x");
   w.masked = 0;
@@ -848,76 +344,76 @@ static void test_violations_codec(void **state) {
 
 static void test_violations_session(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
   const char *ok = "TEXT 6f6b\n";
 
-  prefix(&w, 1); /* continuation, FIN = 1, nothing to continue */
+  w_init_ok(&w, 1); /* continuation, FIN = 1, nothing to continue */
   w_str(&w, CONT_FIN, "x");
   expect_violation(&cf, &w, "", ok, WS_V_CONTINUATION_WITHOUT_START, 1002,
                    "5.4", 8);
 
-  prefix(&w, 1); /* continuation, FIN = 0, nothing to continue */
+  w_init_ok(&w, 1); /* continuation, FIN = 0, nothing to continue */
   w_str(&w, WS_OP_CONTINUATION, "x");
   expect_violation(&cf, &w, "", ok, WS_V_CONTINUATION_WITHOUT_START, 1002,
                    "5.4", 8);
 
-  prefix(&w, 1); /* TEXT while a fragmented message is open: frame at 15 */
+  w_init_ok(&w, 1); /* TEXT while a fragmented message is open: frame at 15 */
   w_str(&w, WS_OP_TEXT, "a");
   w_str(&w, TXT, "b");
   expect_violation(&cf, &w, "", ok, WS_V_DATA_DURING_FRAGMENTED, 1002, "5.4",
                    15);
 
-  prefix(&w, 1); /* BINARY while a fragmented message is open */
+  w_init_ok(&w, 1); /* BINARY while a fragmented message is open */
   w_str(&w, WS_OP_BINARY, "a");
   w_str(&w, PING, "");
   w_str(&w, WS_OP_BINARY, "b");
   expect_violation(&cf, &w, "ping -\n", "PONG -\nTEXT 6f6b\n",
                    WS_V_DATA_DURING_FRAGMENTED, 1002, "5.4", 21);
 
-  prefix(&w, 1); /* 0xff mid-frame: payload at 14, 0xff at 15 */
+  w_init_ok(&w, 1); /* 0xff mid-frame: payload at 14, 0xff at 15 */
   w_str(&w, TXT,
         "a\xff"
         "b");
   expect_violation(&cf, &w, "", ok, WS_V_INVALID_UTF8, 1007, "8.1", 15);
 
-  prefix(&w, 1); /* CE then 41 across frames: 41 is at 21 */
+  w_init_ok(&w, 1); /* CE then 41 across frames: 41 is at 21 */
   w_str(&w, WS_OP_TEXT, "\xce");
   w_str(&w, CONT_FIN, "A");
   expect_violation(&cf, &w, "", ok, WS_V_INVALID_UTF8, 1007, "8.1", 21);
 
-  prefix(&w, 1); /* a surrogate split over frames and a Ping: A0 at 27 */
+  w_init_ok(&w, 1); /* a surrogate split over frames and a Ping: A0 at 27 */
   w_str(&w, WS_OP_TEXT, "\xed");
   w_str(&w, PING, "");
   w_str(&w, CONT_FIN, "\xa0\x80");
   expect_violation(&cf, &w, "ping -\n", "PONG -\nTEXT 6f6b\n",
                    WS_V_INVALID_UTF8, 1007, "8.1", 27);
 
-  prefix(&w, 1); /* truncated at FIN: payload 21..22, end 23 */
+  w_init_ok(&w, 1); /* truncated at FIN: payload 21..22, end 23 */
   w_str(&w, WS_OP_TEXT, "a");
   w_str(&w, CONT_FIN, "\xe2\x82");
   expect_violation(&cf, &w, "", ok, WS_V_INVALID_UTF8, 1007, "8.1", 23);
 
-  prefix(&w, 1); /* truncated, empty final frame: its payload starts at 21 */
+  w_init_ok(&w, 1); /* truncated, empty final frame: its payload starts at 21 */
   w_str(&w, WS_OP_TEXT, "\xe2");
   w_str(&w, CONT_FIN, "");
   expect_violation(&cf, &w, "", ok, WS_V_INVALID_UTF8, 1007, "8.1", 21);
 
-  prefix(&w, 1); /* invalid in an unfragmented frame that is the message */
+  w_init_ok(&w, 1); /* invalid in an unfragmented frame that is the message */
   w_str(&w, TXT, "\xc0\xaf");
   expect_violation(&cf, &w, "", ok, WS_V_INVALID_UTF8, 1007, "8.1", 14);
 
-  struct cfg lim = cf; /* 6 + 5 over a 10-byte message limit */
+  struct session_cfg lim = cf; /* 6 + 5 over a 10-byte message limit */
   lim.opt.max_message_size = 10;
-  prefix(&w, 1);
+  w_init_ok(&w, 1);
   w_str(&w, WS_OP_TEXT, "123456");
   w_str(&w, PING, "p");
   w_str(&w, CONT_FIN, "12345");
   expect_violation(&lim, &w, "ping 70\n", "PONG 70\nTEXT 6f6b\n",
                    WS_V_MESSAGE_TOO_BIG, 1009, "7.4.1", 28);
 
-  prefix(&w, 1); /* exactly at the limit is fine, one more is not */
+  w_init_ok(&w, 1); /* exactly at the limit is fine, one more is not */
   w_str(&w, WS_OP_TEXT, "12345");
   w_str(&w, CONT_FIN, "12345");
   w_str(&w, TXT, "0123456789a");
@@ -925,23 +421,23 @@ static void test_violations_session(void **state) {
                    "TEXT 6f6b\nTEXT 31323334353132333435\n",
                    WS_V_MESSAGE_TOO_BIG, 1009, "7.4.1", 31);
 
-  prefix(&w, 1); /* 2^63 - 1 announced, default 64 MiB limit */
+  w_init_ok(&w, 1); /* 2^63 - 1 announced, default 64 MiB limit */
   w_head(&w, "82 ff 7f ff ff ff ff ff ff ff");
   expect_violation(&cf, &w, "", ok, WS_V_MESSAGE_TOO_BIG, 1009, "7.4.1", 9);
 
-  prefix(&w, 1); /* 64 MiB + 1 announced */
+  w_init_ok(&w, 1); /* 64 MiB + 1 announced */
   w_head(&w, "82 ff 00 00 00 00 04 00 00 01");
   expect_violation(&cf, &w, "", ok, WS_V_MESSAGE_TOO_BIG, 1009, "7.4.1", 9);
 }
 
 static void test_violations_close(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
   const char *ok = "TEXT 6f6b\n";
 
-  prefix(&w, 1); /* 1-byte body: reported at the length byte */
+  w_init_ok(&w, 1); /* 1-byte body: reported at the length byte */
   w_frame(&w, CLOSE, "\x03", 1);
   expect_violation(&cf, &w, "", ok, WS_V_CLOSE_PAYLOAD_1_BYTE, 1002, "5.5.1",
                    9);
@@ -955,27 +451,27 @@ static void test_violations_close(void **state) {
              {"\x0b\xb7", 15}, {"\x13\x88", 15}, {"\xff\xff", 14},
              {"\x04\x00", 14}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    prefix(&w, 1);
+    w_init_ok(&w, 1);
     w_frame(&w, CLOSE, bad[i].code, 2);
     expect_violation(&cf, &w, "", ok, WS_V_CLOSE_CODE_INVALID, 1002, "7.4",
                      bad[i].off);
   }
 
-  prefix(&w, 1); /* reason "a" 0xff: 0xff at 17 */
+  w_init_ok(&w, 1); /* reason "a" 0xff: 0xff at 17 */
   w_frame(&w, CLOSE,
           "\x03\xe8"
           "a\xff",
           4);
   expect_violation(&cf, &w, "", ok, WS_V_CLOSE_REASON_UTF8, 1007, "5.5.1", 17);
 
-  prefix(&w, 1); /* reason ends inside a code point: end of body, 18 */
+  w_init_ok(&w, 1); /* reason ends inside a code point: end of body, 18 */
   w_frame(&w, CLOSE,
           "\x03\xe8"
           "\xe2\x82",
           4);
   expect_violation(&cf, &w, "", ok, WS_V_CLOSE_REASON_UTF8, 1007, "5.5.1", 18);
 
-  prefix(&w, 1); /* a bad code wins over a bad reason */
+  w_init_ok(&w, 1); /* a bad code wins over a bad reason */
   w_frame(&w, CLOSE, "\x00\x01\xff", 3);
   expect_violation(&cf, &w, "", ok, WS_V_CLOSE_CODE_INVALID, 1002, "7.4", 14);
 }
@@ -995,21 +491,17 @@ static void test_fail_fast_mid_frame(void **state) {
   w_init(&w, 1);
   w_frame(&w, TXT, msg, sizeof(msg));
   assert_int_equal(w.len, 27);
-  struct ctx c;
+  struct session_ctx c;
   memset(&c, 0, sizeof(c));
-  ws_session *s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
-  struct guarded g = guarded_copy(w.p, 6 + 11);
-  assert_int_equal(ws_session_recv(s, g.data, g.len), 17);
-  guarded_free(&g);
+  ws_session *s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
+  assert_int_equal(session_recv_guarded(s, w.p, 6 + 11), 17);
   assert_int_equal(c.n, 0);
   assert_int_equal(ws_session_want_write(s), 0);
-  g = guarded_copy(w.p + 17, 1); /* F4: still a valid prefix */
-  assert_int_equal(ws_session_recv(s, g.data, g.len), 1);
-  guarded_free(&g);
+  /* F4: still a valid prefix */
+  assert_int_equal(session_recv_guarded(s, w.p + 17, 1), 1);
   assert_int_equal(c.n, 0);
-  g = guarded_copy(w.p + 18, 2); /* 90 80: 90 cannot follow F4 */
-  assert_int_equal(ws_session_recv(s, g.data, g.len), WS_EPROTO);
-  guarded_free(&g);
+  /* 90 80: 90 cannot follow F4 */
+  assert_int_equal(session_recv_guarded(s, w.p + 18, 2), WS_EPROTO);
   assert_string_equal(c.log, "violation INVALID_UTF8 1007 8.1 @18\n");
   const struct ws_violation *v = ws_session_get_violation(s);
   assert_non_null(v);
@@ -1021,14 +513,12 @@ static void test_fail_fast_mid_frame(void **state) {
   const uint8_t *p;
   ws_ssize n = ws_session_send(s, &p);
   assert_true(n > 4);
-  char *d = describe(p, (size_t)n, WS_ROLE_SERVER);
+  char *d = describe_frames(p, (size_t)n, WS_ROLE_SERVER);
   assert_string_equal(d, "CLOSE 1007 'text message is not valid UTF-8'\n");
   free(d);
   assert_int_equal(ws_session_send(s, &p), 0);
   assert_int_equal(ws_session_should_close(s), WS_SESSION_CLOSE_NOW);
-  g = guarded_copy(w.p + 20, 7);
-  assert_int_equal(ws_session_recv(s, g.data, g.len), WS_ECLOSED);
-  guarded_free(&g);
+  assert_int_equal(session_recv_guarded(s, w.p + 20, 7), WS_ECLOSED);
   ws_session_del(s);
   free(w.p);
 
@@ -1039,14 +529,10 @@ static void test_fail_fast_mid_frame(void **state) {
   w_frame(&w, WS_OP_CONTINUATION, msg + 11, 4);
   w_frame(&w, CONT_FIN, msg + 15, 6);
   memset(&c, 0, sizeof(c));
-  s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
-  g = guarded_copy(w.p, 24);
-  assert_int_equal(ws_session_recv(s, g.data, g.len), 24);
-  guarded_free(&g);
+  s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
+  assert_int_equal(session_recv_guarded(s, w.p, 24), 24);
   assert_int_equal(c.n, 0);
-  g = guarded_copy(w.p + 24, 1);
-  assert_int_equal(ws_session_recv(s, g.data, g.len), WS_EPROTO);
-  guarded_free(&g);
+  assert_int_equal(session_recv_guarded(s, w.p + 24, 1), WS_EPROTO);
   assert_string_equal(c.log, "violation INVALID_UTF8 1007 8.1 @24\n");
   ws_session_del(s);
   free(w.p);
@@ -1057,8 +543,8 @@ static void test_fail_fast_mid_frame(void **state) {
 
 static void test_close_peer_initiated(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   struct wire w;
 
   /* Close 1000 "bye" after a message; the frame after it is not read:
@@ -1116,8 +602,8 @@ static void test_close_peer_initiated(void **state) {
 
   /* A client completes the handshake too, then waits for the server to
    * drop TCP (action 2). */
-  struct cfg cc;
-  cfg_init(&cc, WS_ROLE_CLIENT);
+  struct session_cfg cc;
+  session_cfg_init(&cc, WS_ROLE_CLIENT);
   w_init(&w, 0);
   w_frame(&w, CLOSE, "\x03\xe9", 2);
   check_wire(&cc, &w, "close 1001 -\nstate CLOSED read 0\naction 2\n",
@@ -1126,8 +612,8 @@ static void test_close_peer_initiated(void **state) {
 
 static void test_close_self_initiated(void **state) {
   (void)state;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   cf.echo = 0;
   cf.pre_close = 1001;
   cf.pre_reason = "going";
@@ -1151,7 +637,7 @@ static void test_close_self_initiated(void **state) {
              "CLOSE 1001 'going'\n");
 
   /* Client: action 2 once closed. */
-  struct cfg cc = cf;
+  struct session_cfg cc = cf;
   cc.role = WS_ROLE_CLIENT;
   w_init(&w, 0);
   w_str(&w, CLOSE, "");
@@ -1167,9 +653,9 @@ static void test_close_self_initiated(void **state) {
              "CLOSE 1001 'going'\n");
 
   /* Step by step: states, want_read/want_write, should_close. */
-  struct ctx c;
+  struct session_ctx c;
   memset(&c, 0, sizeof(c));
-  ws_session *s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+  ws_session *s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
   assert_int_equal(ws_session_want_read(s), 1);
   assert_int_equal(ws_session_want_write(s), 0);
   assert_int_equal(ws_session_queue_close(s, 1005, NULL, 0), 0);
@@ -1207,7 +693,7 @@ static void test_limits_no_allocation(void **state) {
   (void)state;
   struct failing_mem fm;
   struct ws_session_options opt;
-  struct ctx c;
+  struct session_ctx c;
   ws_session *s;
   struct wire w;
   static const struct {
@@ -1228,14 +714,12 @@ static void test_limits_no_allocation(void **state) {
     opt.max_frame_size = cases[i].max_frame;
     opt.max_message_size = cases[i].max_msg;
     memset(&c, 0, sizeof(c));
-    s = mk(WS_ROLE_SERVER, &all_cb, &c, &opt, &fm.mem);
+    s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, &opt, &fm.mem);
     long calls = fm.calls;
     w_init(&w, 0);
     w_hex(&w, cases[i].head);
     w_hex(&w, "0a0b0c0d");
-    struct guarded g = guarded_copy(w.p, w.len);
-    assert_int_equal(ws_session_recv(s, g.data, g.len), WS_EPROTO);
-    guarded_free(&g);
+    assert_int_equal(session_recv_guarded(s, w.p, w.len), WS_EPROTO);
     assert_int_equal(fm.calls, calls); /* not a single allocation */
     const struct ws_violation *v = ws_session_get_violation(s);
     assert_int_equal(v->id, cases[i].id);
@@ -1248,7 +732,7 @@ static void test_limits_no_allocation(void **state) {
   /* Announced at the limit, nothing arrived yet: no allocation either. */
   failing_mem_init(&fm, -1);
   memset(&c, 0, sizeof(c));
-  s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, &fm.mem);
+  s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, &fm.mem);
   long calls = fm.calls;
   w_init(&w, 0);
   w_hex(&w, "82 ff 00 00 00 00 04 00 00 00 0a0b0c0d");
@@ -1320,8 +804,8 @@ static void test_split_invariance(void **state) {
            want_log);
 
   struct wire w;
-  struct cfg cf;
-  cfg_init(&cf, WS_ROLE_SERVER);
+  struct session_cfg cf;
+  session_cfg_init(&cf, WS_ROLE_SERVER);
   mixed_wire(&w, 1, big200, e300);
   struct outcome *o = check_splits(&cf, w.p, w.len, log_server, want_out);
   outcome_free(o);
@@ -1331,8 +815,8 @@ static void test_split_invariance(void **state) {
   cf.opt.send_chunk_size = 10;
   check_wire(&cf, &w, log_server, NULL);
 
-  struct cfg cc;
-  cfg_init(&cc, WS_ROLE_CLIENT);
+  struct session_cfg cc;
+  session_cfg_init(&cc, WS_ROLE_CLIENT);
   mixed_wire(&w, 0, big200, e300);
   check_wire(&cc, &w, log_client, want_out);
 }
@@ -1348,7 +832,7 @@ static void test_client_masking(void **state) {
   opt.random = test_random;
   opt.random_user = &seed;
   opt.fragment_size = 100;
-  ws_session *s = mk(WS_ROLE_CLIENT, NULL, NULL, &opt, NULL);
+  ws_session *s = session_make(WS_ROLE_CLIENT, NULL, NULL, &opt, NULL);
   uint8_t big[300];
   memset(big, 'b', sizeof(big));
   assert_int_equal(
@@ -1369,7 +853,7 @@ static void test_client_masking(void **state) {
   ws_session_del(s);
 
   /* Control frames first, then the data frames, the Close last. */
-  char *d = describe(out, n, WS_ROLE_CLIENT);
+  char *d = describe_frames(out, n, WS_ROLE_CLIENT);
   char want[1024], b100[128];
   fmt_bytes(b100, sizeof(b100), big, 100);
   snprintf(want, sizeof(want),
@@ -1417,35 +901,17 @@ static void test_client_masking(void **state) {
 /* ------------------------------------------------------------------ */
 /* Output queue shape */
 
-static size_t drain(ws_session *s, uint8_t *out, size_t cap, size_t *sizes,
-                    size_t *nsizes) {
-  size_t n = 0, k = 0;
-  const uint8_t *p;
-  ws_ssize m;
-  while ((m = ws_session_send(s, &p)) > 0) {
-    assert_true(n + (size_t)m <= cap);
-    memcpy(out + n, p, (size_t)m);
-    n += (size_t)m;
-    if (sizes)
-      sizes[k++] = (size_t)m;
-  }
-  assert_int_equal(m, 0);
-  if (nsizes)
-    *nsizes = k;
-  return n;
-}
-
 static void test_fragment_and_chunks(void **state) {
   (void)state;
   struct ws_session_options opt;
   ws_session_options_default(&opt);
   opt.fragment_size = 4;
-  ws_session *s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  ws_session *s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_TEXT,
                                             (const uint8_t *)"0123456789", 10),
                    0);
   uint8_t out[2048];
-  size_t n = drain(s, out, sizeof(out), NULL, NULL);
+  size_t n = session_drain(s, out, sizeof(out), NULL, NULL);
   assert_int_equal(n, 16);
   assert_memory_equal(out,
                       "\x01\x04"
@@ -1457,7 +923,7 @@ static void test_fragment_and_chunks(void **state) {
                       16);
   /* An empty message is one empty frame even when fragmenting. */
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, NULL, 0), 0);
-  n = drain(s, out, sizeof(out), NULL, NULL);
+  n = session_drain(s, out, sizeof(out), NULL, NULL);
   assert_int_equal(n, 2);
   assert_memory_equal(out, "\x82\x00", 2);
   ws_session_del(s);
@@ -1469,7 +935,7 @@ static void test_fragment_and_chunks(void **state) {
     big[i] = (uint8_t)i;
   opt.fragment_size = 100;
   opt.send_chunk_size = 150;
-  s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
   const uint8_t *p;
   assert_int_equal(ws_session_send(s, &p), 102);
@@ -1486,10 +952,10 @@ static void test_fragment_and_chunks(void **state) {
 
   /* Chunks of 250: two whole frames, then one. */
   opt.send_chunk_size = 250;
-  s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
   size_t sizes[16], ns;
-  n = drain(s, out, sizeof(out), sizes, &ns);
+  n = session_drain(s, out, sizeof(out), sizes, &ns);
   assert_int_equal(n, 306);
   assert_int_equal(ns, 2);
   assert_int_equal(sizes[0], 204);
@@ -1500,7 +966,7 @@ static void test_fragment_and_chunks(void **state) {
    * the frame boundary (control frames are never interleaved inside a
    * frame, Section 5.4). */
   opt.send_chunk_size = 50;
-  s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
   n = 0;
   ws_ssize m = ws_session_send(s, &p);
@@ -1508,13 +974,13 @@ static void test_fragment_and_chunks(void **state) {
   memcpy(out, p, 50);
   n = 50;
   assert_int_equal(ws_session_queue_ping(s, (const uint8_t *)"p", 1), 0);
-  n += drain(s, out + n, sizeof(out) - n, sizes, &ns);
+  n += session_drain(s, out + n, sizeof(out) - n, sizes, &ns);
   assert_int_equal(n, 309);
   size_t want_sizes[] = {50, 2, 3, 50, 50, 2, 50, 50, 2};
   assert_int_equal(ns, 9);
   for (size_t i = 0; i < ns; i++)
     assert_int_equal(sizes[i], want_sizes[i]);
-  char *d = describe(out, n, WS_ROLE_SERVER);
+  char *d = describe_frames(out, n, WS_ROLE_SERVER);
   char want[512], b[128];
   fmt_bytes(b, sizeof(b), big, 100);
   snprintf(want, sizeof(want), "BINARY+ %s\nPING 70\n", b);
@@ -1524,7 +990,7 @@ static void test_fragment_and_chunks(void **state) {
 
   /* The same for an automatic Pong: a Ping arriving mid-frame is
    * answered at the next frame boundary. */
-  s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
   assert_int_equal(ws_session_send(s, &p), 50);
   struct wire w;
@@ -1542,10 +1008,10 @@ static void test_fragment_and_chunks(void **state) {
 
   /* Unlimited chunks: everything in one call. */
   opt.send_chunk_size = 0;
-  s = mk(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, &opt, NULL);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, big, 300), 0);
-  n = drain(s, out, sizeof(out), sizes, &ns);
+  n = session_drain(s, out, sizeof(out), sizes, &ns);
   assert_int_equal(n, 612);
   assert_int_equal(ns, 1);
   ws_session_del(s);
@@ -1579,7 +1045,7 @@ static void test_api_errors(void **state) {
   assert_int_equal(ws_session_send(NULL, NULL), WS_EINVAL);
   assert_int_equal(ws_session_should_close(NULL), WS_SESSION_KEEP_OPEN);
 
-  s = mk(WS_ROLE_SERVER, NULL, NULL, NULL, NULL);
+  s = session_make(WS_ROLE_SERVER, NULL, NULL, NULL, NULL);
   assert_int_equal(ws_session_recv(s, NULL, 1), WS_EINVAL);
   assert_int_equal(ws_session_recv(s, NULL, 0), 0);
   assert_int_equal(ws_session_send(s, NULL), WS_EINVAL);
@@ -1626,7 +1092,7 @@ static void test_api_errors(void **state) {
   /* recv from inside a callback is refused. */
   int inner = 0;
   struct ws_session_callbacks cb = {.on_message = cb_reenter};
-  s = mk(WS_ROLE_SERVER, &cb, &inner, NULL, NULL);
+  s = session_make(WS_ROLE_SERVER, &cb, &inner, NULL, NULL);
   struct wire w;
   w_init(&w, 1);
   w_str(&w, TXT, "x");
@@ -1642,11 +1108,11 @@ static void test_callback_failure(void **state) {
   w_init(&w, 1);
   w_str(&w, TXT, "a");
   w_str(&w, TXT, "b");
-  struct ctx c;
+  struct session_ctx c;
   memset(&c, 0, sizeof(c));
   c.echo = 1;
   c.fail_in = FAIL_MESSAGE;
-  ws_session *s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+  ws_session *s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   assert_string_equal(c.log, "msg TEXT 61\n");
   /* The read side stopped; the write side still works. */
@@ -1654,8 +1120,8 @@ static void test_callback_failure(void **state) {
   assert_int_equal(ws_session_recv(s, w.p + 7, 7), WS_ECALLBACK);
   assert_int_equal(ws_session_queue_close(s, 1011, NULL, 0), 0);
   uint8_t out[64];
-  size_t n = drain(s, out, sizeof(out), NULL, NULL);
-  char *d = describe(out, n, WS_ROLE_SERVER);
+  size_t n = session_drain(s, out, sizeof(out), NULL, NULL);
+  char *d = describe_frames(out, n, WS_ROLE_SERVER);
   assert_string_equal(d, "TEXT 61\nCLOSE 1011 ''\n");
   free(d);
   ws_session_del(s);
@@ -1666,11 +1132,11 @@ static void test_callback_failure(void **state) {
   w_str(&w, CONT_FIN, "x");
   memset(&c, 0, sizeof(c));
   c.fail_in = FAIL_VIOLATION;
-  s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+  s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   assert_int_equal(ws_session_get_state(s), WS_SESSION_FAILED);
-  n = drain(s, out, sizeof(out), NULL, NULL);
-  d = describe(out, n, WS_ROLE_SERVER);
+  n = session_drain(s, out, sizeof(out), NULL, NULL);
+  d = describe_frames(out, n, WS_ROLE_SERVER);
   assert_string_equal(
       d, "CLOSE 1002 'continuation frame without a message to continue'\n");
   free(d);
@@ -1683,10 +1149,10 @@ static void test_callback_failure(void **state) {
   w_frame(&w, CLOSE, "\x03\xe8", 2);
   memset(&c, 0, sizeof(c));
   c.fail_in = FAIL_CLOSE;
-  s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+  s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   assert_int_equal(ws_session_get_state(s), WS_SESSION_CLOSED);
-  n = drain(s, out, sizeof(out), NULL, NULL);
+  n = session_drain(s, out, sizeof(out), NULL, NULL);
   assert_int_equal(n, 4);
   assert_memory_equal(out, "\x88\x02\x03\xe8", 4);
   ws_session_del(s);
@@ -1699,7 +1165,7 @@ static void test_callback_failure(void **state) {
     w_str(&w, TXT, "never");
     memset(&c, 0, sizeof(c));
     c.fail_in = which;
-    s = mk(WS_ROLE_SERVER, &all_cb, &c, NULL, NULL);
+    s = session_make(WS_ROLE_SERVER, &session_log_cb, &c, NULL, NULL);
     assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
     assert_string_equal(c.log, which == FAIL_PING ? "ping 71\n" : "pong 71\n");
     ws_session_del(s);
@@ -1716,8 +1182,9 @@ static void test_buffer_reuse(void **state) {
   struct ws_session_options opt;
   ws_session_options_default(&opt);
   opt.send_chunk_size = 50;
-  struct ctx *c = calloc(1, sizeof(*c));
-  ws_session *s = mk(WS_ROLE_SERVER, &all_cb, c, &opt, &fm.mem);
+  struct session_ctx *c = calloc(1, sizeof(*c));
+  ws_session *s =
+      session_make(WS_ROLE_SERVER, &session_log_cb, c, &opt, &fm.mem);
   long base = fm.live;
   size_t big = (size_t)3 << 19; /* 1.5 MiB, over the trim size */
   uint8_t *data = malloc(big);
@@ -1739,7 +1206,7 @@ static void test_buffer_reuse(void **state) {
   assert_int_equal(ws_session_queue_message(s, WS_OP_BINARY, data, big), 0);
   uint8_t *out = malloc(big + 400);
   memcpy(out, head, 50);
-  size_t n = 50 + drain(s, out + 50, big + 350, NULL, NULL);
+  size_t n = 50 + session_drain(s, out + 50, big + 350, NULL, NULL);
   assert_int_equal(n, 4 + 300 + 10 + big);
   assert_memory_equal(out, "\x82\x7e\x01\x2c", 4);
   assert_memory_equal(out + 304, "\x82\x7f\x00\x00\x00\x00\x00\x18\x00\x00",
@@ -1766,12 +1233,12 @@ static void test_streaming_failure(void **state) {
   struct wire w;
   w_init(&w, 1);
   w_str(&w, TXT, "abc");
-  ws_session *s = mk(WS_ROLE_SERVER, &cb, NULL, NULL, NULL);
+  ws_session *s = session_make(WS_ROLE_SERVER, &cb, NULL, NULL, NULL);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   assert_int_equal(ws_session_want_read(s), 0);
   ws_session_del(s);
   cb.on_message_begin = fail_begin;
-  s = mk(WS_ROLE_SERVER, &cb, NULL, NULL, NULL);
+  s = session_make(WS_ROLE_SERVER, &cb, NULL, NULL, NULL);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   assert_int_equal(ws_session_recv(s, w.p, w.len), WS_ECALLBACK);
   ws_session_del(s);
@@ -1792,9 +1259,9 @@ static void test_random_failure(void **state) {
   opt.random = fail_random;
   opt.random_user = &fail;
   ws_session *s;
-  struct ctx c;
+  struct session_ctx c;
   memset(&c, 0, sizeof(c));
-  s = mk(WS_ROLE_CLIENT, &all_cb, &c, &opt, NULL);
+  s = session_make(WS_ROLE_CLIENT, &session_log_cb, &c, &opt, NULL);
   assert_int_equal(
       ws_session_queue_message(s, WS_OP_TEXT, (const uint8_t *)"x", 1),
       WS_ERANDOM);
@@ -1819,7 +1286,7 @@ static void test_random_failure(void **state) {
  * split frames), data queue, control queue. Returns the first non-success
  * code and the step that produced it (0 = none). */
 static int alloc_scenario(struct failing_mem *fm, int *step) {
-  struct ctx *c = calloc(1, sizeof(*c));
+  struct session_ctx *c = calloc(1, sizeof(*c));
   ws_session *s = NULL;
   int rc = 0;
   *step = 0;
@@ -1832,7 +1299,7 @@ static int alloc_scenario(struct failing_mem *fm, int *step) {
   w_str(&w, CONT_FIN, "world");
   w_frame(&w, BIN, big, sizeof(big));
   size_t cut = w.len - 2000;
-  rc = ws_session_new(&s, WS_ROLE_SERVER, &all_cb, c, NULL, &fm->mem);
+  rc = ws_session_new(&s, WS_ROLE_SERVER, &session_log_cb, c, NULL, &fm->mem);
   if (rc) {
     *step = 1;
     goto out;
@@ -1862,7 +1329,7 @@ static int alloc_scenario(struct failing_mem *fm, int *step) {
     goto out;
   }
   uint8_t *out = malloc(16384);
-  size_t n = drain(s, out, 16384, NULL, NULL);
+  size_t n = session_drain(s, out, 16384, NULL, NULL);
   assert_int_equal(n, 3 + 3 + 1004 + 5004);
   free(out);
   char want[256];

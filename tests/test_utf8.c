@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8_encode.h"
 #include "ws/ws_utf8.h"
 
 /* ------------------------------------------------------------------------
@@ -672,29 +673,6 @@ static uint32_t rnd(uint64_t *seed) {
          (uint32_t)b[3] << 24;
 }
 
-static size_t encode(uint32_t cp, uint8_t *out) {
-  if (cp < 0x80) {
-    out[0] = (uint8_t)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (uint8_t)(0xC0 | cp >> 6);
-    out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (uint8_t)(0xE0 | cp >> 12);
-    out[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-    out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (uint8_t)(0xF0 | cp >> 18);
-  out[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-  out[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-  out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 /* A random scalar value of the given class (0 ASCII .. 3 four bytes, 4 a
  * boundary value). */
 static uint32_t random_cp(uint64_t *seed, unsigned cls) {
@@ -731,7 +709,7 @@ static void random_valid(uint64_t *seed, uint8_t *out, size_t n) {
     for (size_t k = 0; k < run && i < n; k++) {
       unsigned cls = mode < 5 ? mode : rnd(seed) % 5;
       uint8_t tmp[4];
-      size_t len = encode(random_cp(seed, cls), tmp);
+      size_t len = utf8_encode(random_cp(seed, cls), tmp);
       if (i + len > n) {
         out[i++] = 'x';
         continue;
