@@ -1,11 +1,12 @@
 /*
- * wsspec.c: the command-line front end. Subcommands are added by later
- * issues (echo, send, run, list, serve, bench); today it offers the
- * version, the help text and a self-check of the protocol core.
+ * wsspec.c: the command-line front end: the version, the help text and
+ * the subcommands (selfcheck, echo, send; later issues add run, list,
+ * serve, bench).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "core/ws_core.h"
 #include "selfcheck.h"
 
@@ -16,12 +17,19 @@ static void usage(FILE *out) {
         "\n"
         "commands:\n"
         "  selfcheck    run the protocol core against the RFC examples\n"
+        "  echo         run the reference echo servers (WebSocket, RFC 862\n"
+        "               TCP and UDP): wsspec echo [--ws ADDR] [--tcp ADDR]\n"
+        "               [--udp ADDR] [options]\n"
+        "  send         send one message to a WebSocket server and print\n"
+        "               the reply: wsspec send URL MESSAGE [options]\n"
         "\n"
         "options:\n"
         "  --version    print the version and exit\n"
         "  --help       print this help and exit\n"
         "\n"
-        "exit codes: 0 success, 1 a check failed, 2 usage error\n",
+        "'wsspec COMMAND --help' describes a command.\n"
+        "exit codes: 0 success, 1 a check or the command failed, 2 usage "
+        "error\n",
         out);
 }
 
@@ -40,6 +48,10 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "selfcheck") == 0)
     return ws_cli_selfcheck(argc - 1, argv + 1);
+  if (strcmp(argv[1], "echo") == 0)
+    return ws_cli_echo(argc - 1, argv + 1);
+  if (strcmp(argv[1], "send") == 0)
+    return ws_cli_send(argc - 1, argv + 1);
   fprintf(stderr, "wsspec: unknown command '%s' (see wsspec --help)\n",
           argv[1]);
   return 2;

@@ -252,6 +252,9 @@ static int poll_io(ws_loop *loop, int timeout) {
   n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, timeout);
   if (n < 0)
     return errno == EINTR ? 0 : -errno;
+  /* The wait may have lasted long: timers started by the callbacks below
+   * count from now, not from before the wait (libuv does the same). */
+  ws_loop_update_time(loop);
   loop->ev_count = n;
   for (i = 0; i < n; i++) {
     struct ws_io *io = loop->events[i].data.ptr;

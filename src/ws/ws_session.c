@@ -679,9 +679,11 @@ int ws_session_queue_message(ws_session *s, enum ws_opcode opcode,
    * continuations; FIN only on the last. */
   for (size_t i = 0; i < nframes; i++) {
     size_t n = i < full ? frag : rest;
+    /* An empty message may come with data == NULL: no arithmetic on it
+     * (NULL + 0 is undefined in C). */
     ws_ssize r = encode(s, s->out.p + s->out.len, s->out.cap - s->out.len,
                         i + 1 == nframes, i ? WS_OP_CONTINUATION : opcode,
-                        data + pos, n);
+                        n ? data + pos : NULL, n);
     if (r < 0) {
       s->out.len = old;
       return (int)r;

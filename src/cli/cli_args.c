@@ -1,0 +1,98 @@
+/* cli_args.c: option helpers shared by the subcommands (cli.h). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ws_cli_opt(const char *cmd, int argc, char **argv, int *i,
+               const char *name, const char **value) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0)
+    return 0;
+  if (a[n] == '=') {
+    *value = a + n + 1;
+    return 1;
+  }
+  if (a[n] != '\0')
+    return 0;
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "wsspec %s: option %s needs a value\n", cmd, name);
+    return -1;
+  }
+  *value = argv[++*i];
+  return 1;
+}
+
+/* Reads decimal digits; returns the number of digits, 0 on overflow. */
+static size_t digits(const char *s, uint64_t *v) {
+  size_t n = 0;
+  *v = 0;
+  while (s[n] >= '0' && s[n] <= '9') {
+    uint64_t d = (uint64_t)(s[n] - '0');
+    if (*v > (UINT64_MAX - d) / 10)
+      return 0;
+    *v = *v * 10 + d;
+    n++;
+  }
+  return n;
+}
+
+int ws_cli_parse_size(const char *s, uint64_t *out) {
+  uint64_t v, mul = 1;
+  size_t n = digits(s, &v);
+  const char *u = s + n;
+  if (n == 0)
+    return -1;
+  if (*u == 'k' || *u == 'K')
+    mul = (uint64_t)1 << 10;
+  else if (*u == 'm' || *u == 'M')
+    mul = (uint64_t)1 << 20;
+  else if (*u == 'g' || *u == 'G')
+    mul = (uint64_t)1 << 30;
+  else if (*u != '\0')
+    return -1;
+  if (mul > 1) {
+    u++;
+    if (strcmp(u, "iB") != 0 && strcmp(u, "B") != 0 && *u != '\0')
+      return -1;
+    if (v > UINT64_MAX / mul)
+      return -1;
+  }
+  *out = v * mul;
+  return 0;
+}
+
+int ws_cli_parse_ms(const char *s, uint64_t *out) {
+  uint64_t whole, frac = 0, scale = 1;
+  size_t n = digits(s, &whole), f = 0;
+  const char *u = s + n;
+  if (n == 0)
+    return -1;
+  if (*u == '.') {
+    u++;
+    /* Up to millisecond precision; further digits are dropped. */
+    while (u[f] >= '0' && u[f] <= '9') {
+      if (f < 3) {
+        frac = frac * 10 + (uint64_t)(u[f] - '0');
+        scale *= 10;
+      }
+      f++;
+    }
+    if (f == 0)
+      return -1;
+    u += f;
+  }
+  if (strcmp(u, "ms") == 0) {
+    if (f > 0)
+      return -1;
+    *out = whole;
+    return 0;
+  }
+  if (*u != '\0' && strcmp(u, "s") != 0)
+    return -1;
+  if (whole > UINT64_MAX / 1000 - 1)
+    return -1;
+  *out = whole * 1000 + frac * (1000 / scale);
+  return 0;
+}
