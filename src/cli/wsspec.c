@@ -1,12 +1,13 @@
 /*
  * wsspec.c: the command-line front end: the version, the help text and
- * the subcommands (selfcheck, echo, send; later issues add run, list,
+ * the subcommands (selfcheck, echo, send, list; later issues add run,
  * serve, bench).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_list.h"
 #include "core/ws_core.h"
 #include "selfcheck.h"
 
@@ -22,6 +23,8 @@ static void usage(FILE *out) {
         "               [--udp ADDR] [options]\n"
         "  send         send one message to a WebSocket server and print\n"
         "               the reply: wsspec send URL MESSAGE [options]\n"
+        "  list         list the conformance cases: wsspec list [PATTERN...]\n"
+        "               [--exclude PATTERN,...] [--json]\n"
         "\n"
         "options:\n"
         "  --version    print the version and exit\n"
@@ -52,6 +55,8 @@ int main(int argc, char **argv) {
     return ws_cli_echo(argc - 1, argv + 1);
   if (strcmp(argv[1], "send") == 0)
     return ws_cli_send(argc - 1, argv + 1);
+  if (strcmp(argv[1], "list") == 0)
+    return ws_cli_list(argc - 1, argv + 1);
   fprintf(stderr, "wsspec: unknown command '%s' (see wsspec --help)\n",
           argv[1]);
   return 2;
