@@ -31,7 +31,13 @@
  *     R = 0xf4   queue Pong: n, bytes
  *     R = 0xf5   queue Close: code (2 bytes), n, reason
  *     R = 0xf6   queue an empty Close (1005)
- *   R = 0xf7   one ws_session_send call
+ *     R = 0xf7   one ws_session_send call
+ *     R = 0xf8   queue BINARY of n * 8192 pattern bytes (big output,
+ *                64-bit lengths, buffers over the 1 MiB trim size); once
+ *                per input, and at most 64 KiB when fragment_size (16,
+ *                100) or send_chunk_size (20, 130) is small: else one
+ *                input is 10^5 frames or send calls, a timeout that
+ *                measures the harness, not the code
  *     other      drain all output
  *   Application calls before the handshake completes are skipped.
  *
@@ -93,6 +99,7 @@ struct conn {
   size_t acc_len, acc_cap;
   int in_msg;
   uint8_t msg_op;
+  int big_done; /* the one big message of an input was queued */
 };
 
 static int fire(struct conn *c) { return ++c->events == c->fail_event; }
@@ -400,6 +407,12 @@ static void act(struct conn *c, uint8_t op, struct fuzz_reader *r) {
     break;
   case 0xf8: {
     n = (size_t)fz_u8(r) * 8192;
+    if (c->big_done++)
+      n = 0;
+    if (((c->opt.fragment_size && c->opt.fragment_size < 1000) ||
+         (c->opt.send_chunk_size && c->opt.send_chunk_size < 65536)) &&
+        n > 65536)
+      n = 65536;
     uint8_t *big = (uint8_t *)malloc(n ? n : 1);
     FUZZ_CHECK(big != NULL);
     fill_pattern(big, n);

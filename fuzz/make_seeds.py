@@ -908,10 +908,14 @@ def session_seeds(role):
           cfg=ss_cfg(enomem=n, frag=1), cuts=(10, 10, 10),
           acts=act_text(b"q" * 40) + act_ping(b"p") + ACT_DRAIN)
     s("big-output", "a 1.6 MB message: 64-bit lengths on our output, "
-      "send_chunk_size slices, a queue while a frame is half sent "
-      "(compaction), buffers over the trim size freed",
-      cfg=ss_cfg(chunk=3), acts=act_big(200) + ACT_SEND1 + act_big(1) +
+      "send_chunk_size slices, a Ping between slices, buffers over the "
+      "trim size freed (ours, and the peer's assembly buffer)",
+      cfg=ss_cfg(), acts=act_big(200) + ACT_SEND1 +
       act_ping(b"between") + ACT_SEND1 + ACT_DRAIN + act_text(b"after"))
+    s("queue-while-half-sent", "send_chunk_size 20: a message queued "
+      "while one is half sent and the buffer is full (compaction)",
+      cfg=ss_cfg(chunk=2), acts=act_text(b"t" * 200) + ACT_SEND1 +
+      act_text(b"u" * 100) + ACT_DRAIN)
     if not server:
         for n in range(1, 6):
             s("random-fails-%d" % n, "the mask source fails at call %d: "
