@@ -394,10 +394,19 @@ static int data_chunk(ws_session *s, const struct ws_frame_chunk *ch,
 
 static int on_ping_frame(ws_session *s, size_t n) {
   /* RFC 6455 Section 5.5.2: answer with a Pong carrying the same payload,
-   * unless our Close is out (Section 5.5.1: nothing follows it). A Pong
-   * still pending is overwritten: Section 5.5.3 allows answering only the
-   * most recent Ping. */
+   * unless our Close is out (Section 5.5.1: nothing follows it). Section
+   * 5.5.3 would allow answering only the most recent of several Pings, but
+   * peers (Autobahn 2.10, 2.11) expect one Pong per Ping: a Pong still
+   * pending moves to the control queue, ahead of the new one. */
   if (s->opt.auto_pong && s->state == WS_SESSION_OPEN) {
+    if (s->pong_len) {
+      int e = buf_reserve(&s->mem, &s->cq, s->pong_len);
+      if (e != 0)
+        return stop_reading(s, e);
+      memcpy(s->cq.p + s->cq.len, s->pong, s->pong_len);
+      s->cq.len += s->pong_len;
+      s->pong_len = 0;
+    }
     ws_ssize r = encode(s, s->pong, sizeof(s->pong), 1, WS_OP_PONG, s->ctrl,
                         n);
     if (r < 0) {
