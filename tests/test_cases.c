@@ -293,6 +293,53 @@ static void test_select(void **state) {
   }
 }
 
+/* wsspec's own cases: apart from the Autobahn ids, selected only by
+ * patterns that name them. */
+static void test_extended(void **state) {
+  const struct ws_case *out[NCASES + 64];
+  size_t cap = sizeof(out) / sizeof(out[0]), next = ws_case_extended_count();
+  (void)state;
+  assert_int_equal(ws_case_count(), NCASES);
+  assert_true(next >= 11);
+  for (size_t i = 0; i < next; i++) {
+    const struct ws_case *c = ws_case_extended_get(i);
+    assert_non_null(c);
+    assert_int_equal(c->id[0], 'x');
+    assert_int_equal(c->category, WS_CAT_EXTENDED);
+    assert_true(c->flags & WS_CASE_F_EXTENDED);
+    assert_ptr_equal(ws_case_find(c->id), c);
+    if (i > 0)
+      assert_true(ws_case_id_compare(ws_case_extended_get(i - 1)->id,
+                                     c->id) < 0);
+  }
+  assert_null(ws_case_extended_get(next));
+  assert_string_equal(ws_case_category_title(WS_CAT_EXTENDED),
+                      "wsspec extensions");
+  {
+    const char *inc[] = {"*"};
+    assert_int_equal(ws_case_select(inc, 1, NULL, 0, out, cap, NULL),
+                     NCASES);
+  }
+  {
+    const char *inc[] = {"*", "x.*"}, *exc[] = {"x.1.*"};
+    ws_ssize n = ws_case_select(inc, 2, exc, 1, out, cap, NULL);
+    assert_int_equal(n, NCASES + next - 8);
+    assert_string_equal(out[NCASES]->id, "x.2.1");
+  }
+  {
+    const char *inc[] = {"x.1.3"};
+    assert_int_equal(ws_case_select(inc, 1, NULL, 0, out, cap, NULL), 1);
+    assert_non_null(out[0]->handshake);
+    assert_int_equal(out[0]->handshake->ok[0], 426);
+  }
+  {
+    const char *inc[] = {"*.1.*"}; /* Autobahn pattern: no extended case */
+    ws_ssize n = ws_case_select(inc, 1, NULL, 0, out, cap, NULL);
+    for (ws_ssize i = 0; i < n; i++)
+      assert_true(out[i]->id[0] != 'x');
+  }
+}
+
 static void test_select_errors(void **state) {
   const struct ws_case *out[NCASES];
   size_t bad = 999;
@@ -1606,6 +1653,7 @@ int main(void) {
       cmocka_unit_test(test_durations),
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_tsv),
+      cmocka_unit_test(test_extended),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ const char *ws_case_category_title(unsigned category) {
     return "WebSocket Compression (different payloads)";
   case WS_CAT_COMPRESSION_PARAMETERS:
     return "WebSocket Compression (different parameters)";
+  case WS_CAT_EXTENDED: return "wsspec extensions";
   default: return NULL;
   }
 }

@@ -78,7 +78,10 @@ enum ws_case_category {
   WS_CAT_LIMITS = 9,
   WS_CAT_MISC = 10,
   WS_CAT_COMPRESSION_PAYLOADS = 12,  /* later: needs permessage-deflate */
-  WS_CAT_COMPRESSION_PARAMETERS = 13 /* later: needs permessage-deflate */
+  WS_CAT_COMPRESSION_PARAMETERS = 13, /* later: needs permessage-deflate */
+  /* wsspec's own cases, beyond Autobahn (ids "x.N.M"); never selected by
+   * Autobahn-style patterns, see ws_case_select(). */
+  WS_CAT_EXTENDED = 100
 };
 
 /*
@@ -331,6 +334,23 @@ struct ws_case_echo {
                         within N seconds" (count > 1) */
 };
 
+/*
+ * An opening-handshake case (extended category): instead of a WebSocket
+ * session, the runner sends |request| and grades the HTTP answer. The
+ * request is a template with CRLF line ends where "{host}" becomes the
+ * Host value, "{path}" the resource and "{key}" a fresh valid
+ * Sec-WebSocket-Key. A 101 answer is FAILED (the server accepted what RFC
+ * 6455 Section 4.2.1 says it must refuse); a status in |ok| (and, when
+ * |header| is set, a field |header| whose value contains |header_value|)
+ * is OK; any other 4xx is NON-STRICT; anything else, or no answer, FAILED.
+ */
+struct ws_case_handshake {
+  const char *request;
+  uint16_t ok[3];        /* acceptable statuses, 0-terminated */
+  const char *header;    /* a field the refusal must carry, or NULL */
+  const char *header_value;
+};
+
 struct ws_case {
   const char *id;          /* "6.4.3" */
   uint8_t category;        /* enum ws_case_category */
@@ -349,6 +369,8 @@ struct ws_case {
   uint32_t n_actions;
   const struct ws_case_action *actions; /* run in order after the
                                            handshake */
+  const struct ws_case_handshake *handshake; /* extended handshake cases;
+                                                NULL otherwise */
 };
 
 /*
@@ -372,7 +394,17 @@ size_t ws_case_count(void);
 /* Returns case |index|, or NULL when index >= ws_case_count(). */
 const struct ws_case *ws_case_get(size_t index);
 
-/* Returns the case with id |id| (exact match), or NULL. */
+/*
+ * wsspec's own cases (WS_CAT_EXTENDED, flag WS_CASE_F_EXTENDED, ids
+ * "x.N.M"): opening-handshake refusals, unmasked client frames,
+ * close-reason fail-fast. Kept apart from the Autobahn catalogue so that
+ * Autobahn case numbers and selections never change.
+ */
+size_t ws_case_extended_count(void);
+const struct ws_case *ws_case_extended_get(size_t index);
+
+/* Returns the case with id |id| (exact match, Autobahn or extended), or
+ * NULL. */
 const struct ws_case *ws_case_find(const char *id);
 
 /*
@@ -402,9 +434,12 @@ int ws_case_match(const char *pattern, const char *id, enum ws_match_mode mode);
  * any |include| pattern (WS_MATCH_PREFIX), minus those matched by any
  * |exclude| pattern, in catalogue order, each once. No include pattern
  * selects nothing. An exclude pattern that matches nothing is ignored.
+ * Extended cases follow the Autobahn ones and are matched only by patterns
+ * that name them explicitly, that is start with "x" ("x.*", "x.1.2"): "*"
+ * and every other Autobahn pattern select exactly what Autobahn would.
  *
- * |out| receives up to |out_cap| case pointers; ws_case_count() entries
- * always suffice. On WS_EINVAL, |bad| (may be NULL) receives the index of
+ * |out| receives up to |out_cap| case pointers; ws_case_count() +
+ * ws_case_extended_count() entries always suffice. On WS_EINVAL, |bad| (may be NULL) receives the index of
  * the offending pattern: i for include[i], n_include + j for exclude[j].
  * The pattern arrays are only read during the call. Pure: no allocation,
  * no I/O.

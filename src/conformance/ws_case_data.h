@@ -36,6 +36,7 @@ extern const struct ws__case_table ws__autobahn_cat06_vectors; /* 6.5-6.23 */
 extern const struct ws__case_table ws__autobahn_cat07;
 extern const struct ws__case_table ws__autobahn_cat09;
 extern const struct ws__case_table ws__autobahn_cat10;
+extern const struct ws__case_table ws__wsspec_extended; /* x.N.M */
 
 /* Defines the table |name| over the array |cases|. */
 #define CASE_TABLE(name, cases)                                              \

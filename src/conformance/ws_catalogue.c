@@ -32,12 +32,22 @@ const struct ws_case *ws_case_get(size_t index) {
   return NULL;
 }
 
+size_t ws_case_extended_count(void) { return ws__wsspec_extended.n; }
+
+const struct ws_case *ws_case_extended_get(size_t index) {
+  return index < ws__wsspec_extended.n ? &ws__wsspec_extended.cases[index]
+                                       : NULL;
+}
+
 const struct ws_case *ws_case_find(const char *id) {
   if (id == NULL) return NULL;
   for (size_t t = 0; t < NTABLES; t++)
     for (size_t i = 0; i < tables[t]->n; i++)
       if (strcmp(tables[t]->cases[i].id, id) == 0)
         return &tables[t]->cases[i];
+  for (size_t i = 0; i < ws__wsspec_extended.n; i++)
+    if (strcmp(ws__wsspec_extended.cases[i].id, id) == 0)
+      return &ws__wsspec_extended.cases[i];
   return NULL;
 }
 
@@ -119,8 +129,12 @@ int ws_case_match(const char *pattern, const char *id,
 }
 
 static int any_match(const char *const *patterns, size_t n, const char *id) {
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    /* Extended ids ("x.1.1") only answer to patterns naming them: "*" and
+     * the other Autobahn patterns keep Autobahn's selections. */
+    if (id[0] == 'x' && patterns[i][0] != 'x') continue;
     if (ws_case_match(patterns[i], id, WS_MATCH_PREFIX)) return 1;
+  }
   return 0;
 }
 
@@ -144,8 +158,9 @@ ws_ssize ws_case_select(const char *const *include, size_t n_include,
   /* set(cases) - set(exclude-cases), sorted: the catalogue is sorted, so
    * one pass in catalogue order gives each case once, in order. */
   size_t n = 0, total = ws_case_count();
-  for (size_t i = 0; i < total; i++) {
-    const struct ws_case *c = ws_case_get(i);
+  for (size_t i = 0; i < total + ws__wsspec_extended.n; i++) {
+    const struct ws_case *c = i < total ? ws_case_get(i)
+                                        : ws_case_extended_get(i - total);
     if (!any_match(include, n_include, c->id) ||
         any_match(exclude, n_exclude, c->id))
       continue;

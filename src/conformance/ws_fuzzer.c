@@ -94,6 +94,11 @@ struct ws_fuzzer {
   uint8_t head_masked;
   uint64_t head_pos;
 
+  /* Extended handshake cases: the answer's status (0: none yet) and
+   * whether it carried the required field. */
+  uint16_t hs_status;
+  uint8_t hs_header_ok;
+
   /* 9.x echo loop (WS_ACT_ECHO). */
   const struct ws_case_action *echo;
   uint32_t echoes;
@@ -1013,6 +1018,39 @@ static void opened(ws_fuzzer *f, const struct ws_handshake_response *r,
   run_actions(f, now);
 }
 
+/* Does the answer carry |name| with a value containing |want|? */
+static int has_field(const ws_fuzzer *f, const char *name, const char *want) {
+  long i = -1;
+  while ((i = ws_http_find(&f->parser, name, strlen(name),
+                           (size_t)(i + 1))) >= 0) {
+    const struct ws_http_span *v = &f->hdrs[i].value;
+    size_t wl = strlen(want);
+    for (size_t k = 0; k + wl <= v->len; k++)
+      if (memcmp(v->ptr + k, want, wl) == 0)
+        return 1;
+  }
+  return 0;
+}
+
+/* Extended handshake case: the server answered an invalid request. The
+ * server should now close TCP (or keep it for HTTP keep-alive): give it
+ * the drop timeout either way. */
+static void refusal_answered(ws_fuzzer *f, uint64_t now) {
+  const struct ws_case_handshake *hs = f->kase->handshake;
+  f->hs_status = f->parser.status;
+  f->hs_header_ok = hs->header == NULL ||
+                    has_field(f, hs->header, hs->header_value
+                                                 ? hs->header_value
+                                                 : "");
+  f->r.http_response = dupn(f, (const char *)f->head, f->parser.head_len);
+  f->read_stopped = 1;
+  f->open_at = NO_TIMER;
+  if (f->hs_status == 101)
+    want_drop(f);
+  else
+    f->drop_at = now + f->cfg.drop_timeout_ms;
+}
+
 static void handshake_bytes(ws_fuzzer *f, uint8_t *p, size_t n,
                             uint64_t now) {
   size_t cap = WS_HTTP_DEFAULT_MAX_HEAD;
@@ -1035,6 +1073,13 @@ static void handshake_bytes(ws_fuzzer *f, uint8_t *p, size_t n,
   e = ws_http_parse(&f->parser, (const char *)f->head, f->head_len);
   if (e == WS_HTTP_INCOMPLETE)
     return;
+  if (f->kase->handshake != NULL) {
+    if (e == WS_HTTP_COMPLETE)
+      refusal_answered(f, now);
+    else
+      handshake_failed(f, "the answer is not a valid HTTP response");
+    return;
+  }
   e = ws_handshake_client_check(&f->hsc, &f->parser, &r, &fail);
   if (e != 0) {
     char why[160];
@@ -1127,6 +1172,58 @@ void ws_fuzzer_set_started(ws_fuzzer *f, uint64_t unix_ms) {
   f->r.started_unix_ms = unix_ms;
 }
 
+/* Copies the value of the request line's target (|what| 0) or of the Host
+ * field (1) of the request |req| to |out|. */
+static size_t request_part(const char *req, int what, char *out,
+                           size_t cap) {
+  const char *p, *e;
+  size_t n;
+  if (what == 0) {
+    p = strchr(req, ' ');
+    p = p ? p + 1 : req;
+    e = strchr(p, ' ');
+  } else {
+    p = strstr(req, "\r\nHost: ");
+    p = p ? p + 8 : req;
+    e = strstr(p, "\r\n");
+  }
+  n = e && e > p ? (size_t)(e - p) : 0;
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return n;
+}
+
+/* Extended handshake cases: expands the request template into |req|
+ * (REQUEST_MAX bytes, holding the valid request built for the key and
+ * Host). Returns the length, or WS_ENOBUFS. */
+static ws_ssize fill_template(ws_fuzzer *f, char *req, const char *tpl) {
+  char host[300], path[1024], out[REQUEST_MAX];
+  size_t n = 0;
+  request_part(req, 0, path, sizeof(path));
+  request_part(req, 1, host, sizeof(host));
+  while (*tpl) {
+    const char *v = NULL;
+    size_t skip = 1, vl;
+    if (strncmp(tpl, "{host}", 6) == 0)
+      v = host, skip = 6;
+    else if (strncmp(tpl, "{path}", 6) == 0)
+      v = path, skip = 6;
+    else if (strncmp(tpl, "{key}", 5) == 0)
+      v = f->hsc.key, skip = 5;
+    vl = v ? strlen(v) : 1;
+    if (n + vl + 1 > sizeof(out))
+      return WS_ENOBUFS;
+    memcpy(out + n, v ? v : tpl, vl);
+    n += vl;
+    tpl += skip;
+  }
+  memcpy(req, out, n);
+  req[n] = '\0';
+  return (ws_ssize)n;
+}
+
 int ws_fuzzer_start(ws_fuzzer *f, uint64_t now) {
   char *req;
   ws_ssize n;
@@ -1147,6 +1244,13 @@ int ws_fuzzer_start(ws_fuzzer *f, uint64_t now) {
     return (int)n;
   }
   req[n] = '\0';
+  if (f->kase->handshake != NULL) {
+    n = fill_template(f, req, f->kase->handshake->request);
+    if (n < 0) {
+      xfree(f->mem, req);
+      return (int)n;
+    }
+  }
   f->r.http_request = req;
   ws_http_parser_init(&f->parser, WS_HTTP_RESPONSE, f->hdrs,
                       WS_HTTP_DEFAULT_MAX_HEADERS, 0);
@@ -1364,9 +1468,50 @@ static void grade_tx_frames(ws_fuzzer *f) {
   }
 }
 
+/* Extended handshake cases (see struct ws_case_handshake). */
+static void grade_refusal(ws_fuzzer *f) {
+  const struct ws_case_handshake *hs = f->kase->handshake;
+  struct ws_case_result *r = &f->r;
+  int ok = 0;
+  for (unsigned i = 0; i < 3 && hs->ok[i]; i++)
+    ok |= hs->ok[i] == f->hs_status;
+  r->behavior_close = WS_VERDICT_OK;
+  textf(r->result_close, sizeof(r->result_close),
+        "The server answered HTTP %u", f->hs_status);
+  if (f->hs_status == 0) {
+    r->behavior = r->behavior_close = WS_VERDICT_FAILED;
+    textf(r->result, sizeof(r->result), "%s",
+          r->error[0] ? r->error : "No HTTP answer to the request");
+    textf(r->result_close, sizeof(r->result_close), "No HTTP answer");
+  } else if (f->hs_status == 101) {
+    r->behavior = r->behavior_close = WS_VERDICT_FAILED;
+    textf(r->result, sizeof(r->result),
+          "The server accepted an invalid opening handshake (101)");
+  } else if (ok && f->hs_header_ok) {
+    r->behavior = WS_VERDICT_OK;
+    textf(r->result, sizeof(r->result), "Refused with HTTP %u%s%s",
+          f->hs_status, hs->header ? " and " : "",
+          hs->header ? hs->header : "");
+  } else if (f->hs_status >= 400 && f->hs_status < 500) {
+    r->behavior = WS_VERDICT_NON_STRICT;
+    textf(r->result, sizeof(r->result),
+          "Refused with HTTP %u; expected %u%s%s", f->hs_status, hs->ok[0],
+          hs->header ? " with " : "", hs->header ? hs->header : "");
+  } else {
+    r->behavior = WS_VERDICT_FAILED;
+    textf(r->result, sizeof(r->result),
+          "Answered HTTP %u; expected a 4xx refusal (%u)", f->hs_status,
+          hs->ok[0]);
+  }
+}
+
 static void grade(ws_fuzzer *f) {
   const struct ws_case *c = f->kase;
   struct ws_case_result *r = &f->r;
+  if (c->handshake != NULL) {
+    grade_refusal(f);
+    return;
+  }
   if (!r->opened) {
     r->behavior = r->behavior_close = WS_VERDICT_FAILED;
     textf(r->result, sizeof(r->result), "%s",
