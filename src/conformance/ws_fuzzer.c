@@ -1007,6 +1007,8 @@ static void opened(ws_fuzzer *f, const struct ws_handshake_response *r,
   f->open_at = NO_TIMER;
   f->deadline_at = now + ws_case_max_duration_ms(f->kase) +
                    WS_FUZZER_DEADLINE_MARGIN_MS;
+  if (f->cfg.max_case_ms && now + f->cfg.max_case_ms < f->deadline_at)
+    f->deadline_at = now + f->cfg.max_case_ms;
   if (f->kase->grading == WS_GRADE_ECHO) {
     f->r.behavior = WS_VERDICT_FAILED;
     textf(f->r.result, sizeof(f->r.result),

@@ -193,6 +193,11 @@ struct ws_fuzzer_config {
   /* 0 selects Autobahn's values: WS_CASE_OPEN_TIMEOUT_MS,
    * WS_CASE_CLOSE_TIMEOUT_MS, WS_CASE_DROP_TIMEOUT_MS. */
   uint32_t open_timeout_ms, close_timeout_ms, drop_timeout_ms;
+  /* Caps the hard deadline of the case (from the end of the opening
+   * handshake); 0: ws_case_max_duration_ms() + WS_FUZZER_DEADLINE_MARGIN_MS,
+   * which lets every Autobahn timer run (up to 1000 s in 9.5.x). A capped
+   * case that hits the cap ends with dropped_by_me and deadline_hit. */
+  uint32_t max_case_ms;
 };
 
 /*

@@ -211,6 +211,7 @@ static void start_next(struct runner *run, struct job *j) {
     cfg.random = run->opt->random;
     cfg.random_user = run->opt->random_user;
     cfg.wirelog = !run->opt->no_wirelog;
+    cfg.max_case_ms = run->opt->max_case_ms;
     e = ws_fuzzer_new(&j->fz, &cfg);
     if (e != 0) {
       run->error = e;

@@ -36,6 +36,8 @@ struct ws_runner_target {
 struct ws_runner_options {
   unsigned jobs;       /* cases at once; 0: WS_RUNNER_DEFAULT_JOBS */
   uint8_t no_wirelog;  /* 1: do not record wire logs (saves memory) */
+  uint32_t max_case_ms; /* caps each case's hard deadline (see
+                           ws_fuzzer_config); 0: Autobahn's timers */
   /* Called from the loop after each case is graded, in completion order:
    * |done| of |total| finished. May be NULL. */
   void (*on_case_done)(const struct ws_case_result *r, size_t done,
