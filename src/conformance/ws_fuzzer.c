@@ -1,5 +1,6 @@
 /*
- * ws_fuzzer.c: one conformance case, executed and graded sans-I/O.
+ * ws_fuzzer.c: one conformance case, executed sans-I/O (the verdicts are
+ * in ws_fuzzer_grade.c).
  *
  * The grading follows Autobahn|Testsuite 25.10.1 on Autobahn|Python 0.10.9
  * (../shared/reference/autobahn.md, section a); the comments name the
@@ -18,98 +19,7 @@
 #include "ws/ws_mask.h"
 #include "ws/ws_utf8.h"
 
-#define REQUEST_MAX 8192u
-#define NO_TIMER UINT64_MAX
-/* Output buffers above this are released once drained (9.x sends 16 MiB
- * messages; an idle case should not keep that). */
-#define OUT_TRIM (1u << 20)
-
-enum state {
-  ST_NEW = 0,   /* not started */
-  ST_OPENING,   /* request sent, waiting for the response head */
-  ST_OPEN,      /* neither side sent a Close */
-  ST_CLOSING,   /* a Close was sent or received */
-  ST_DONE       /* transport gone, graded */
-};
-
-/* A write-unit boundary in the output: bytes up to |end| form one unit. */
-struct cut {
-  size_t end;
-  uint8_t flags; /* WS_FUZZER_OUT_* */
-};
-
-/* Per-outcome streaming comparison of the recorded events. */
-struct match {
-  uint8_t ok;     /* every event so far equals the outcome's */
-  uint8_t msg_ok; /* the message being received still matches */
-};
-
-struct ws_fuzzer {
-  struct ws_fuzzer_config cfg;
-  const struct ws_case *kase;
-  const struct ws_mem *mem;
-  ws_random_fn random;
-  void *random_user;
-  struct ws_case_result r;
-  enum state state;
-  uint8_t want_drop;
-  uint8_t close_sent;     /* our Close went out (reply or not) */
-  uint8_t close_received; /* the server's valid Close arrived */
-  uint8_t read_stopped;   /* ignore further input */
-  uint8_t wirelog_on;
-  uint8_t result_taken;
-
-  uint64_t t0;          /* TCP up */
-  uint64_t opened_at;
-  size_t next_action;
-
-  /* Timers (NO_TIMER when disarmed). */
-  uint64_t open_at, pause_at, kill_at, close_after_at, close_hs_at, drop_at,
-      deadline_at;
-  char pause_tag;
-  uint32_t pause_ms;
-
-  /* Opening handshake. */
-  struct ws_sha1 sha1;
-  struct ws_handshake_client hsc;
-  struct ws_http_parser parser;
-  struct ws_http_header hdrs[WS_HTTP_DEFAULT_MAX_HEADERS];
-  uint8_t *head;
-  size_t head_len;
-
-  /* Frames from the server. */
-  struct ws_decoder dec;
-  uint8_t in_msg, msg_op;
-  uint64_t msg_len;
-  struct ws_utf8 utf8;
-  uint8_t ctl[WS_CONTROL_MAX];
-  size_t ctl_len;
-  struct ws_result_event cur; /* preview of the message being received */
-  struct ws_wire_row *rf;     /* RF row of the frame being received */
-  size_t rf_index;
-  struct match match[2];
-
-  /* Frame opened by WS_ACT_FRAME_HEAD. */
-  uint8_t head_mask[4];
-  uint8_t head_masked;
-  uint64_t head_pos;
-
-  /* Extended handshake cases: the answer's status (0: none yet) and
-   * whether it carried the required field. */
-  uint16_t hs_status;
-  uint8_t hs_header_ok;
-
-  /* 9.x echo loop (WS_ACT_ECHO). */
-  const struct ws_case_action *echo;
-  uint32_t echoes;
-
-  /* Output. */
-  uint8_t *out;
-  size_t out_off, out_len, out_cap;
-  struct cut *cuts;
-  size_t cut_head, n_cuts, cuts_cap;
-  uint8_t oom;
-};
+#include "conformance/ws_fuzzer_int.h"
 
 /* --------------------------------------------------------- utilities */
 
@@ -126,7 +36,7 @@ static void *xrealloc(ws_fuzzer *f, void *p, size_t n) {
   return f->mem->realloc(p, n, f->mem->user);
 }
 
-static void textf(char *buf, size_t size, const char *fmt, ...) {
+void ws__fuzzer_textf(char *buf, size_t size, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(buf, size, fmt, ap);
@@ -653,7 +563,7 @@ static void run_actions(ws_fuzzer *f, uint64_t now) {
     }
     if (e == WS_ERANDOM || e == WS_ENOMEM) {
       f->oom = 1;
-      textf(f->r.error, sizeof(f->r.error), "local error %d while sending",
+      ws__fuzzer_textf(f->r.error, sizeof(f->r.error), "local error %d while sending",
             e);
       want_drop(f);
     }
@@ -786,16 +696,26 @@ static int message_data(ws_fuzzer *f, const uint8_t *p, size_t n,
 static void echo_received(ws_fuzzer *f, uint64_t now) {
   const struct ws_case_echo *e = &f->kase->echo;
   int binary = e->opcode == WS_OP_BINARY;
-  if (f->cur.binary != binary) {
+  if (f->cur.binary != binary || f->msg_len != e->length) {
+    /* Autobahn's texts: Case9_7 / Case9_8 (count > 1), else Case9_1 ..
+     * Case9_6, whose 9.4 (fragmented binary) says "but got binary" for a
+     * text echo. */
     f->r.behavior = WS_VERDICT_FAILED;
-    textf(f->r.result, sizeof(f->r.result),
-          "Expected %s message, but got %s.", binary ? "binary" : "text",
-          binary ? "text" : "binary");
-  } else if (f->msg_len != e->length) {
-    f->r.behavior = WS_VERDICT_FAILED;
-    textf(f->r.result, sizeof(f->r.result),
-          "Echo'ed message has wrong length %llu (expected %llu).",
-          (unsigned long long)f->msg_len, (unsigned long long)e->length);
+    if (e->count > 1)
+      ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
+            "Echo'ed message type or length differs from what I sent (got "
+            "binary = %s, payload length = %llu).",
+            f->cur.binary ? "True" : "False", (unsigned long long)f->msg_len);
+    else if (f->cur.binary != binary)
+      ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
+            "Expected %s message with payload, but got %s.",
+            binary ? "binary" : "text",
+            binary && !f->echo->fragment ? "text" : "binary");
+    else
+      ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
+            "Expected %s message with payload of length %llu, but got %llu.",
+            binary ? "binary" : "text", (unsigned long long)e->length,
+            (unsigned long long)f->msg_len);
   } else if (++f->echoes < e->count) {
     if (echo_send(f, now) != 0) {
       f->oom = 1;
@@ -805,10 +725,10 @@ static void echo_received(ws_fuzzer *f, uint64_t now) {
   } else {
     f->r.behavior = WS_VERDICT_OK;
     if (e->count > 1)
-      textf(f->r.result, sizeof(f->r.result),
+      ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
             "Ok, received all echo'ed messages in time.");
     else
-      textf(f->r.result, sizeof(f->r.result),
+      ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
             "Received %s message of length %llu.",
             binary ? "binary" : "text", (unsigned long long)f->msg_len);
   }
@@ -982,7 +902,7 @@ static void frames(ws_fuzzer *f, uint8_t *p, size_t n, uint64_t now) {
 /* -------------------------------------------------- opening handshake */
 
 static void handshake_failed(ws_fuzzer *f, const char *why) {
-  textf(f->r.error, sizeof(f->r.error), "%s", why);
+  ws__fuzzer_textf(f->r.error, sizeof(f->r.error), "%s", why);
   f->read_stopped = 1;
   want_drop(f);
 }
@@ -1011,7 +931,7 @@ static void opened(ws_fuzzer *f, const struct ws_handshake_response *r,
     f->deadline_at = now + f->cfg.max_case_ms;
   if (f->kase->grading == WS_GRADE_ECHO) {
     f->r.behavior = WS_VERDICT_FAILED;
-    textf(f->r.result, sizeof(f->r.result),
+    ws__fuzzer_textf(f->r.result, sizeof(f->r.result),
           f->kase->echo.count > 1 ? "Case did not finish within %u seconds."
                                   : "Did not receive message within %u "
                                     "seconds.",
@@ -1087,12 +1007,12 @@ static void handshake_bytes(ws_fuzzer *f, uint8_t *p, size_t n,
     char why[160];
     if (fail.id == WS_HS_STATUS_NOT_101 && f->parser.result ==
         WS_HTTP_COMPLETE) {
-      textf(why, sizeof(why), "handshake refused: HTTP %u %.*s",
+      ws__fuzzer_textf(why, sizeof(why), "handshake refused: HTTP %u %.*s",
             fail.peer_status, (int)(f->parser.reason.len < 80
                                         ? f->parser.reason.len : 80),
             f->parser.reason.ptr ? f->parser.reason.ptr : "");
     } else {
-      textf(why, sizeof(why), "invalid handshake response: %s (RFC %u "
+      ws__fuzzer_textf(why, sizeof(why), "invalid handshake response: %s (RFC %u "
             "Section %s)", fail.reason ? fail.reason : "?", fail.rfc,
             fail.section ? fail.section : "?");
     }
@@ -1241,7 +1161,7 @@ int ws_fuzzer_start(ws_fuzzer *f, uint64_t now) {
                                   REQUEST_MAX - 1);
   if (n < 0) {
     xfree(f->mem, req);
-    textf(f->r.error, sizeof(f->r.error),
+    ws__fuzzer_textf(f->r.error, sizeof(f->r.error),
           "cannot build the opening handshake request (error %d)", (int)n);
     return (int)n;
   }
@@ -1268,12 +1188,12 @@ int ws_fuzzer_start(ws_fuzzer *f, uint64_t now) {
 void ws_fuzzer_connect_failed(ws_fuzzer *f, int error, const char *text) {
   f->r.connect_failed = 1;
   f->r.net_error = error;
-  textf(f->r.error, sizeof(f->r.error), "%s",
+  ws__fuzzer_textf(f->r.error, sizeof(f->r.error), "%s",
         text ? text : "TCP connect failed");
   f->state = ST_DONE;
   f->r.behavior = f->r.behavior_close = WS_VERDICT_FAILED;
-  textf(f->r.result, sizeof(f->r.result), "%s", f->r.error);
-  textf(f->r.result_close, sizeof(f->r.result_close),
+  ws__fuzzer_textf(f->r.result, sizeof(f->r.result), "%s", f->r.error);
+  ws__fuzzer_textf(f->r.result_close, sizeof(f->r.result_close),
         "The WebSocket opening handshake was never completed!");
 }
 
@@ -1392,167 +1312,7 @@ int ws_fuzzer_want_drop(const ws_fuzzer *f) {
 
 int ws_fuzzer_done(const ws_fuzzer *f) { return f->state == ST_DONE; }
 
-/* ------------------------------------------------------------ grading */
-
-static int code_expected(const struct ws_case_close *c, int32_t code) {
-  for (unsigned i = 0; i < c->n_codes && i < 3; i++)
-    if (c->codes[i] == code)
-      return 1;
-  return 0;
-}
-
-/* Autobahn's behaviorClose, first rule that applies. */
-static void grade_close(ws_fuzzer *f) {
-  const struct ws_case_close *c = &f->kase->close;
-  struct ws_case_result *r = &f->r;
-  if (c->closed_by_me != r->closed_by_me) {
-    r->behavior_close = WS_VERDICT_FAILED;
-    textf(r->result_close, sizeof(r->result_close),
-          "The connection was failed by the wrong endpoint");
-  } else if (c->require_clean && !r->was_clean) {
-    r->behavior_close = WS_VERDICT_UNCLEAN;
-    textf(r->result_close, sizeof(r->result_close),
-          "The spec requires the connection to be failed cleanly here");
-  } else if (r->remote_close_code >= 0 &&
-             !code_expected(c, r->remote_close_code)) {
-    r->behavior_close = WS_VERDICT_WRONG_CODE;
-    textf(r->result_close, sizeof(r->result_close),
-          "The close code should have been %u%s, but was %d", c->codes[0],
-          c->n_codes > 1 ? " (or another listed code)" : "",
-          (int)r->remote_close_code);
-  } else if (r->dropped_by_me) {
-    r->behavior_close = WS_VERDICT_FAILED_BY_CLIENT;
-    textf(r->result_close, sizeof(r->result_close),
-          "It is preferred that the server close the TCP connection");
-  } else {
-    r->behavior_close = WS_VERDICT_OK;
-    textf(r->result_close, sizeof(r->result_close),
-          "Connection was properly closed");
-  }
-}
-
-static void grade_events(ws_fuzzer *f) {
-  const struct ws_case *c = f->kase;
-  struct ws_case_result *r = &f->r;
-  for (unsigned o = 0; o < c->n_outcomes; o++) {
-    if (f->match[o].ok && r->events_total == c->outcomes[o].n_events) {
-      r->behavior = c->outcomes[o].verdict;
-      textf(r->result, sizeof(r->result),
-            "Actual events match at least one expected.");
-      return;
-    }
-  }
-  r->behavior = WS_VERDICT_FAILED;
-  textf(r->result, sizeof(r->result),
-        "Actual events differ from any expected.");
-}
-
-/* 10.1.1: the fuzzer's own fragmentation, checked on its sent frames. */
-static void grade_tx_frames(ws_fuzzer *f) {
-  const struct ws_case *c = f->kase;
-  for (uint32_t i = 0; i < c->n_actions; i++) {
-    const struct ws_case_action *a = &c->actions[i];
-    uint64_t count;
-    if (a->kind != WS_ACT_MESSAGE)
-      continue;
-    count = ws_fragment_count(ws_payload_length(&a->frame.payload),
-                              a->fragment);
-    if (f->r.tx_frames[a->frame.opcode & 15u] != 1 ||
-        f->r.tx_frames[WS_OP_CONTINUATION] != count - 1) {
-      f->r.behavior = WS_VERDICT_FAILED;
-      textf(f->r.result, sizeof(f->r.result),
-            "Auto-fragmentation sent %llu + %llu frames, expected 1 + %llu",
-            (unsigned long long)f->r.tx_frames[a->frame.opcode & 15u],
-            (unsigned long long)f->r.tx_frames[WS_OP_CONTINUATION],
-            (unsigned long long)(count - 1));
-    }
-    return;
-  }
-}
-
-/* Extended handshake cases (see struct ws_case_handshake). */
-static void grade_refusal(ws_fuzzer *f) {
-  const struct ws_case_handshake *hs = f->kase->handshake;
-  struct ws_case_result *r = &f->r;
-  int ok = 0;
-  for (unsigned i = 0; i < 3 && hs->ok[i]; i++)
-    ok |= hs->ok[i] == f->hs_status;
-  r->behavior_close = WS_VERDICT_OK;
-  textf(r->result_close, sizeof(r->result_close),
-        "The server answered HTTP %u", f->hs_status);
-  if (f->hs_status == 0) {
-    r->behavior = r->behavior_close = WS_VERDICT_FAILED;
-    textf(r->result, sizeof(r->result), "%s",
-          r->error[0] ? r->error : "No HTTP answer to the request");
-    textf(r->result_close, sizeof(r->result_close), "No HTTP answer");
-  } else if (f->hs_status == 101) {
-    r->behavior = r->behavior_close = WS_VERDICT_FAILED;
-    textf(r->result, sizeof(r->result),
-          "The server accepted an invalid opening handshake (101)");
-  } else if (ok && f->hs_header_ok) {
-    r->behavior = WS_VERDICT_OK;
-    textf(r->result, sizeof(r->result), "Refused with HTTP %u%s%s",
-          f->hs_status, hs->header ? " and " : "",
-          hs->header ? hs->header : "");
-  } else if (f->hs_status >= 400 && f->hs_status < 500) {
-    r->behavior = WS_VERDICT_NON_STRICT;
-    textf(r->result, sizeof(r->result),
-          "Refused with HTTP %u; expected %u%s%s", f->hs_status, hs->ok[0],
-          hs->header ? " with " : "", hs->header ? hs->header : "");
-  } else {
-    r->behavior = WS_VERDICT_FAILED;
-    textf(r->result, sizeof(r->result),
-          "Answered HTTP %u; expected a 4xx refusal (%u)", f->hs_status,
-          hs->ok[0]);
-  }
-}
-
-static void grade(ws_fuzzer *f) {
-  const struct ws_case *c = f->kase;
-  struct ws_case_result *r = &f->r;
-  if (c->handshake != NULL) {
-    grade_refusal(f);
-    return;
-  }
-  if (!r->opened) {
-    r->behavior = r->behavior_close = WS_VERDICT_FAILED;
-    textf(r->result, sizeof(r->result), "%s",
-          r->error[0] ? r->error
-                      : "The WebSocket opening handshake was never "
-                        "completed!");
-    textf(r->result_close, sizeof(r->result_close),
-          "The WebSocket opening handshake was never completed!");
-    return;
-  }
-  if (c->grading == WS_GRADE_EVENTS)
-    grade_events(f);
-  /* closedByWrongEndpointIsFatal: the peer never failed the connection
-   * on the invalid UTF-8, the fuzzer's timer had to close it. */
-  if ((c->flags & WS_CASE_F_FATAL) && r->closed_by_me != c->close.closed_by_me) {
-    r->behavior = WS_VERDICT_FAILED;
-    textf(r->result, sizeof(r->result),
-          "The connection was failed by the wrong endpoint (FAILED)");
-  }
-  grade_close(f);
-  if ((c->flags & WS_CASE_F_WRONG_CODE_FAILS) &&
-      r->behavior_close == WS_VERDICT_WRONG_CODE) {
-    r->behavior = WS_VERDICT_FAILED;
-    memcpy(r->result, r->result_close, sizeof(r->result));
-  }
-  if ((c->flags & WS_CASE_F_TX_FRAME_CHECK) && r->behavior == WS_VERDICT_OK)
-    grade_tx_frames(f);
-  if (c->flags & WS_CASE_F_INFORMATIONAL) {
-    r->behavior = r->behavior_close = WS_VERDICT_INFORMATIONAL;
-    textf(r->result, sizeof(r->result),
-          "Informational: %llu event(s) received, remote close code %d.",
-          (unsigned long long)r->events_total, (int)r->remote_close_code);
-  }
-  if (r->deadline_hit) {
-    size_t l = strlen(r->result);
-    textf(r->result + l, sizeof(r->result) - l,
-          " (the case hit wsspec's hard deadline)");
-  }
-}
+/* Grading: ws_fuzzer_grade.c. */
 
 void ws_fuzzer_transport_lost(ws_fuzzer *f, uint64_t now, int by_me,
                               int error) {
@@ -1569,7 +1329,7 @@ void ws_fuzzer_transport_lost(ws_fuzzer *f, uint64_t now, int by_me,
   if (f->r.opened)
     f->r.duration_ms = now >= f->opened_at ? now - f->opened_at : 0;
   f->state = ST_DONE;
-  grade(f);
+  ws__fuzzer_grade(f);
 }
 
 int ws_fuzzer_result(ws_fuzzer *f, struct ws_case_result *out) {
