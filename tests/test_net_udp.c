@@ -216,6 +216,55 @@ static void test_ws_udp_echo_loop(void **state) {
   assert_int_equal(count_fds(), fds0);
 }
 
+/* ws_udp_connect(): only the peer's datagrams arrive, sends without a
+ * reply still work, and a port nobody listens on is reported as
+ * -ECONNREFUSED (the ICMP error an unconnected socket never sees). */
+static void test_ws_udp_connect(void **state) {
+  int fds0 = count_fds(), srv, cli, other, gone;
+  struct ws_addr at, cli_addr, from, dead, unspec;
+  uint8_t buf[64];
+  (void)state;
+  assert_int_equal(udp_pair("127.0.0.1", &srv, &cli, &at), 0);
+  assert_int_equal(ws_udp_connect(cli, &at), 0);
+  assert_int_equal(ws_addr_local(cli, &cli_addr), 0);
+  /* A third socket's datagram to the connected client is filtered. */
+  assert_int_equal(ws_udp_open(&other, AF_INET), 0);
+  assert_int_equal(ws_udp_sendto(other, "stray", 5, &cli_addr), 5);
+  assert_int_equal(ws_udp_sendto(cli, "ping", 4, &at), 4);
+  wait_readable(srv);
+  assert_int_equal(ws_udp_recvfrom(srv, buf, sizeof(buf), &from, NULL), 4);
+  assert_memory_equal(buf, "ping", 4);
+  assert_true(ws_addr_equal(&from, &cli_addr));
+  assert_int_equal(ws_udp_sendto(srv, "pong", 4, &from), 4);
+  wait_readable(cli);
+  assert_int_equal(ws_udp_recvfrom(cli, buf, sizeof(buf), &from, NULL), 4);
+  assert_memory_equal(buf, "pong", 4);
+  assert_true(ws_addr_equal(&from, &at));
+  assert_int_equal(ws_udp_recvfrom(cli, buf, sizeof(buf), NULL, NULL),
+                   -EAGAIN);
+  assert_int_equal(close(other), 0);
+  assert_int_equal(close(cli), 0);
+
+  /* A port that was just closed: the ICMP error comes back as
+   * -ECONNREFUSED on the next receive. */
+  assert_int_equal(ws_addr_set(&dead, "127.0.0.1", 0), 0);
+  assert_int_equal(ws_udp_bind(&gone, &dead), 0);
+  assert_int_equal(ws_addr_local(gone, &dead), 0);
+  assert_int_equal(close(gone), 0);
+  assert_int_equal(ws_udp_open(&cli, AF_INET), 0);
+  assert_int_equal(ws_udp_connect(cli, &dead), 0);
+  assert_int_equal(ws_udp_sendto(cli, "x", 1, &dead), 1);
+  wait_readable(cli);
+  assert_int_equal(ws_udp_recvfrom(cli, buf, sizeof(buf), NULL, NULL),
+                   -ECONNREFUSED);
+
+  memset(&unspec, 0, sizeof(unspec));
+  assert_int_equal(ws_udp_connect(cli, &unspec), -EINVAL);
+  assert_int_equal(close(cli), 0);
+  assert_int_equal(close(srv), 0);
+  assert_int_equal(count_fds(), fds0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ws_udp_roundtrip_ipv4),
@@ -223,6 +272,7 @@ int main(void) {
       cmocka_unit_test(test_ws_udp_truncation),
       cmocka_unit_test(test_ws_udp_limits),
       cmocka_unit_test(test_ws_udp_echo_loop),
+      cmocka_unit_test(test_ws_udp_connect),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

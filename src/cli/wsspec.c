@@ -1,6 +1,6 @@
 /*
  * wsspec.c: the command-line front end: the version, the help text and
- * the subcommands (selfcheck, echo, send, list; later issues add run,
+ * the subcommands (selfcheck, echo, send, list, run; later issues add
  * serve, bench).
  */
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cmd_list.h"
+#include "cmd_run.h"
 #include "core/ws_core.h"
 #include "selfcheck.h"
 
@@ -25,6 +26,11 @@ static void usage(FILE *out) {
         "               the reply: wsspec send URL MESSAGE [options]\n"
         "  list         list the conformance cases: wsspec list [PATTERN...]\n"
         "               [--exclude PATTERN,...] [--json]\n"
+        "  run          grade WebSocket servers with the Autobahn cases:\n"
+        "               wsspec run URL... [--cases P,...] [--junit FILE]\n"
+        "               [--expect GOLDEN.json] [options], or\n"
+        "               wsspec run --spec fuzzingclient.json; tcp:// and\n"
+        "               udp:// URLs get the RFC 862 echo checks\n"
         "\n"
         "options:\n"
         "  --version    print the version and exit\n"
@@ -57,6 +63,8 @@ int main(int argc, char **argv) {
     return ws_cli_send(argc - 1, argv + 1);
   if (strcmp(argv[1], "list") == 0)
     return ws_cli_list(argc - 1, argv + 1);
+  if (strcmp(argv[1], "run") == 0)
+    return ws_cli_run(argc - 1, argv + 1);
   fprintf(stderr, "wsspec: unknown command '%s' (see wsspec --help)\n",
           argv[1]);
   return 2;

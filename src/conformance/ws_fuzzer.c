@@ -1253,35 +1253,60 @@ static void tick_pause(ws_fuzzer *f, uint64_t now) {
   run_actions(f, now);
 }
 
-void ws_fuzzer_tick(ws_fuzzer *f, uint64_t now) {
-  if (f->state == ST_DONE || f->want_drop)
-    return;
-  if (f->open_at <= now) {
-    f->open_at = NO_TIMER;
+/* The timers, in the order they are served when due at the same time:
+ * the case's own timers (armed when their action ran) before the library
+ * timeouts armed later, as in Autobahn, whose reactor runs the earliest
+ * call first (a 1 s killAfter armed at open fires before a 1 s drop
+ * timeout armed at the close reply a few ms later, even when a clock of
+ * ms resolution shows both due at once). */
+enum timer { T_OPEN, T_DEADLINE, T_PAUSE, T_KILL, T_CLOSE_AFTER, T_CLOSE_HS,
+             T_DROP, T_COUNT };
+
+static uint64_t *timer_slot(ws_fuzzer *f, enum timer t) {
+  switch (t) {
+  case T_OPEN: return &f->open_at;
+  case T_DEADLINE: return &f->deadline_at;
+  case T_PAUSE: return &f->pause_at;
+  case T_KILL: return &f->kill_at;
+  case T_CLOSE_AFTER: return &f->close_after_at;
+  case T_CLOSE_HS: return &f->close_hs_at;
+  default: return &f->drop_at;
+  }
+}
+
+static void fire(ws_fuzzer *f, enum timer t, uint64_t now) {
+  *timer_slot(f, t) = NO_TIMER;
+  switch (t) {
+  case T_OPEN:
     f->r.was_open_handshake_timeout = 1;
     handshake_failed(f, "no opening handshake response within the open "
                         "timeout");
-    return;
-  }
-  if (f->deadline_at <= now) {
-    f->deadline_at = NO_TIMER;
+    break;
+  case T_DEADLINE:
     f->r.deadline_hit = 1;
     want_drop(f);
-    return;
-  }
-  if (f->close_hs_at <= now) {
+    break;
+  case T_PAUSE:
+    tick_pause(f, now);
+    break;
+  case T_KILL:
+    wire(f, WS_WIRE_KLE, now);
+    fail_connection(f, WS_CLOSE_GOING_AWAY, "Going Away", now);
+    break;
+  case T_CLOSE_AFTER:
+    wire(f, WS_WIRE_TIE, now);
+    send_close(f, -1, NULL, 0, 0, now);
+    break;
+  case T_CLOSE_HS:
     /* Our Close got no reply: drop, not clean (Autobahn's
      * onCloseHandshakeTimeout). */
-    f->close_hs_at = NO_TIMER;
     f->r.was_close_handshake_timeout = 1;
     f->r.was_clean = 0;
     f->r.was_not_clean_reason = "peer did not respond (in time) in closing "
                                 "handshake";
     want_drop(f);
-    return;
-  }
-  if (f->drop_at <= now) {
-    f->drop_at = NO_TIMER;
+    break;
+  default:
     if (f->r.closed_by_me) {
       /* Autobahn's onServerConnectionDropTimeout. */
       f->r.was_server_connection_drop_timeout = 1;
@@ -1290,19 +1315,27 @@ void ws_fuzzer_tick(ws_fuzzer *f, uint64_t now) {
                                   "time)";
     }
     want_drop(f);
-    return;
+    break;
   }
-  if (f->pause_at <= now)
-    tick_pause(f, now);
-  if (f->kill_at <= now) {
-    f->kill_at = NO_TIMER;
-    wire(f, WS_WIRE_KLE, now);
-    fail_connection(f, WS_CLOSE_GOING_AWAY, "Going Away", now);
-  }
-  if (f->close_after_at <= now) {
-    f->close_after_at = NO_TIMER;
-    wire(f, WS_WIRE_TIE, now);
-    send_close(f, -1, NULL, 0, 0, now);
+}
+
+void ws_fuzzer_tick(ws_fuzzer *f, uint64_t now) {
+  /* Serve due timers one at a time, earliest first: a fired timer may arm
+   * or disarm others (a kill sends a Close, which arms the close
+   * handshake timeout). */
+  while (f->state != ST_DONE && !f->want_drop) {
+    enum timer best = T_COUNT;
+    uint64_t at = NO_TIMER;
+    for (int t = 0; t < T_COUNT; t++) {
+      uint64_t v = *timer_slot(f, (enum timer)t);
+      if (v <= now && v < at) {
+        at = v;
+        best = (enum timer)t;
+      }
+    }
+    if (best == T_COUNT)
+      return;
+    fire(f, best, now);
   }
 }
 

@@ -54,6 +54,17 @@ int ws_udp_open(int *fd, int family) {
   return 0;
 }
 
+int ws_udp_connect(int fd, const struct ws_addr *a) {
+  socklen_t len = ws_addr_len(a);
+  int r;
+  if (len == 0)
+    return -EINVAL;
+  do
+    r = connect(fd, &a->sa, len);
+  while (r != 0 && errno == EINTR);
+  return r == 0 ? 0 : -errno;
+}
+
 ws_ssize ws_udp_sendto(int fd, const void *buf, size_t len,
                        const struct ws_addr *to) {
   socklen_t alen = ws_addr_len(to);

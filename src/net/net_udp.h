@@ -40,6 +40,18 @@ int ws_udp_bind(int *fd, const struct ws_addr *a);
 int ws_udp_open(int *fd, int family);
 
 /*
+ * Connects the UDP socket |fd| to |a| (connect(2) on a datagram socket:
+ * no packet is sent). Afterwards only datagrams from |a| are received, and
+ * an ICMP error for an earlier datagram (port unreachable) is reported by
+ * the next send or receive as -ECONNREFUSED, which an unconnected socket
+ * never reports. ws_udp_sendto() to |a| still works. Used to probe
+ * whether anything listens on a UDP port.
+ * Returns 0 or -errno (-EINVAL for AF_UNSPEC, -EAFNOSUPPORT for the other
+ * family...).
+ */
+int ws_udp_connect(int fd, const struct ws_addr *a);
+
+/*
  * Sends one datagram of |len| bytes to |to| (sendto with MSG_NOSIGNAL).
  * Returns |len|, -EAGAIN (send buffer full), -EMSGSIZE (over the
  * protocol's limit, WS_UDP_MAX_PAYLOAD for IPv4), or -errno

@@ -66,6 +66,8 @@ def features() -> dict:
     f["echo"] = "yes" if rc == 0 else None
     rc, out = _probe([exe, "send", "--help"]) if f["wsspec"] else (None, "")
     f["send"] = "yes" if rc == 0 else None
+    rc, out = _probe([exe, "run", "--help"]) if f["wsspec"] else (None, "")
+    f["run"] = "yes" if rc == 0 else None
     node = shutil.which("node")
     f["node"] = _probe([node, "--version"])[1] if node else None
     ws_pkg = os.path.join(ROOT, "node_modules", "ws", "package.json")
@@ -119,6 +121,7 @@ def need(feature: str, why: str = "") -> None:
         "wsspec": "the wsspec binary is not built at %s" % wsspec_path(),
         "echo": "`wsspec echo` is not implemented in %s" % wsspec_path(),
         "send": "`wsspec send` is not implemented in %s" % wsspec_path(),
+        "run": "`wsspec run` is not implemented in %s" % wsspec_path(),
         "node": "node is not installed (apt-get install nodejs)",
         "node-ws": "node ws is missing (run `npm ci` in the repository root)",
         "websockets": "python3-websockets is missing for %s" % sys.executable,
@@ -136,9 +139,9 @@ def pytest_report_header(config):
     f = features()
     lines = [
         "wsspec: %s (%s)" % (f["wsspec"] or "NOT BUILT", wsspec_path()),
-        "features: echo=%s send=%s ipv6=%s" % (
+        "features: echo=%s send=%s run=%s ipv6=%s" % (
             f["echo"] or "missing", f["send"] or "missing",
-            f["ipv6"] or "missing"),
+            f["run"] or "missing", f["ipv6"] or "missing"),
         "peers: node=%s node-ws=%s websockets=%s socat=%s" % (
             f["node"] or "missing", f["node-ws"] or "missing",
             f["websockets"] or "missing", f["socat"] or "missing"),
@@ -391,3 +394,66 @@ def procs():
                 os.killpg(p.pid, signal.SIGKILL)  # leftover children
             except (ProcessLookupError, PermissionError):
                 pass
+
+
+# ------------------------------------------------------ the conformance runner
+
+class RunResult:
+    """A finished `wsspec run`: returncode, stdout, stderr (text) and the
+    wall time in seconds."""
+
+    def __init__(self, argv, returncode, stdout, stderr, seconds):
+        self.argv = argv
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.seconds = seconds
+
+    def __repr__(self):
+        return "wsspec %s -> %s in %.2f s\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(self.argv[1:]), self.returncode, self.seconds,
+            self.stdout[-3000:], self.stderr[-3000:])
+
+
+def run_wsspec(args, timeout=60.0, cwd=None, **kw) -> RunResult:
+    """Runs `wsspec ARGS...` to completion with a hard |timeout|: a run
+    that does not end in time is killed (with its process group) and
+    fails the calling test, so a hanging runner can never hang pytest."""
+    argv = [wsspec_path()] + [str(a) for a in args]
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=cwd, start_new_session=True,
+                         preexec_fn=_die_with_parent, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        out, err = p.communicate()
+        pytest.fail("wsspec %s did not finish in %.0f s (killed); stderr: %s"
+                    % (" ".join(argv[1:]), timeout,
+                       err.decode("utf-8", "replace")[-2000:]))
+    return RunResult(argv, p.returncode, out.decode("utf-8", "replace"),
+                     err.decode("utf-8", "replace"), time.monotonic() - t0)
+
+
+@pytest.fixture
+def bad_server():
+    """Factory for the misbehaving servers of badservers.py:
+    bad_server("no_pong") -> a running BadServer on 127.0.0.1:<port>.
+    Every server is stopped at teardown; an exception inside a server
+    (a bug in the test server itself) fails the test."""
+    from badservers import BadServer
+    started = []
+
+    def start(kind):
+        srv = BadServer(kind)
+        started.append(srv)
+        return srv
+
+    yield start
+    errors = []
+    for srv in started:
+        srv.close()
+        errors += srv.errors
+    assert not errors, errors
