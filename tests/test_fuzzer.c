@@ -7,7 +7,7 @@
  * a server-role ws_decoder and feeds unmasked server frames from
  * exact-size guard-page buffers. Every run allocates through the counting
  * allocator and ends with no live block. The verdicts asserted are
- * Autobahn|Testsuite's (../shared/reference/autobahn.md, section a).
+ * Autobahn|Testsuite's (docs/conformance.md, section a).
  */
 #include <stdarg.h>
 #include <stdint.h>

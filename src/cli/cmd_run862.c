@@ -599,15 +599,21 @@ static int run_all(const struct cfg *c, const struct ws_url *u) {
 }
 
 int ws_cli_run_rfc862(int argc, char **argv) {
-  static struct ws_url u[MAX_URLS];
+  struct ws_url *u = calloc(MAX_URLS, sizeof(*u));
   struct cfg c;
+  int rc;
+  if (u == NULL) {
+    fputs("wsspec run: out of memory\n", stderr);
+    return EXIT_USAGE;
+  }
   memset(&c, 0, sizeof(c));
-  int rc = parse_args(argc, argv, &c);
+  rc = parse_args(argc, argv, &c);
   if (rc == GO_ON)
     rc = check_cfg(&c, u);
   if (rc == GO_ON)
     rc = run_all(&c, u);
   cfg_free(&c);
+  free(u);
   return rc;
 }
 

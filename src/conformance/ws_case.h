@@ -11,7 +11,7 @@
  * The catalogue holds the 301 Autobahn|Testsuite cases of categories 1-7,
  * 9 and 10 under their Autobahn ids, in Autobahn order. The model follows
  * the grading of Autobahn|Testsuite 25.10.1 with Autobahn|Python 0.10.9
- * (../shared/reference/autobahn.md, section a), so that a runner executing
+ * (docs/conformance.md, section a), so that a runner executing
  * a case as described here reaches Autobahn's verdicts:
  *
  *   - Events: every complete data message from the peer is recorded as

@@ -3,7 +3,7 @@
  * in ws_fuzzer_grade.c).
  *
  * The grading follows Autobahn|Testsuite 25.10.1 on Autobahn|Python 0.10.9
- * (../shared/reference/autobahn.md, section a); the comments name the
+ * (docs/conformance.md, section a); the comments name the
  * Autobahn behaviour each rule reproduces, so a verdict can be traced.
  */
 #include "conformance/ws_fuzzer.h"

@@ -5,7 +5,7 @@
  * "fuzzingclient" mode: it opens a WebSocket connection as a client,
  * executes the case's actions (ws_case.h), records what the server sends,
  * and grades it exactly as Autobahn|Testsuite 25.10.1 on Autobahn|Python
- * 0.10.9 does (../shared/reference/autobahn.md, section a). It does no
+ * 0.10.9 does (docs/conformance.md, section a). It does no
  * I/O and reads no clock: the driver (ws_runner.h) feeds it the bytes it
  * reads, the time, and the end of the transport, and writes what it asks:
  *

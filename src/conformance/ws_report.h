@@ -5,7 +5,7 @@
  * "agent"), this module writes:
  *
  *   - DIR/index.json and DIR/<agent>_case_<id>.json in the exact layout of
- *     Autobahn|Testsuite 25.10.1 (../shared/reference/autobahn.md, section
+ *     Autobahn|Testsuite 25.10.1 (docs/conformance.md, section
  *     b), so every existing index.json consumer works unchanged;
  *   - DIR/index.html and DIR/<agent>_case_<id>.html, a self-contained
  *     browsable report (inline CSS, no script, no external resource);

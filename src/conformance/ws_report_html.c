@@ -2,7 +2,7 @@
  * ws_report_html.c: the browsable report: index.html (summary, failures,
  * the case table of Autobahn's master report) and one page per (agent,
  * case) following Autobahn's case detail report
- * (../shared/reference/autobahn.md b.3). Self-contained: inline CSS, no
+ * (docs/conformance.md b.3). Self-contained: inline CSS, no
  * script, no external resource. Everything printed goes through the
  * escaper: payloads, handshakes, reasons and agent names come from the
  * peer.

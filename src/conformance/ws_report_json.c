@@ -6,7 +6,7 @@
  *
  * The layouts follow Autobahn|Testsuite's fuzzing.py (createMasterReport
  * JSON, createAgentCaseReportJSON, asciiLogData, binLogData,
- * cleanForFilename) as described in ../shared/reference/autobahn.md b.1
+ * cleanForFilename) as described in docs/conformance.md b.1
  * and b.2: json.dumps(sort_keys=True, indent=3, separators=(',', ': ')),
  * which Jansson reproduces with JSON_INDENT(3) | JSON_SORT_KEYS.
  */
