@@ -87,6 +87,22 @@ static void lost(struct job *j, int by_me, int error) {
   finish(j);
 }
 
+static int drain(struct job *j);
+
+/*
+ * The socket failed (a write got EPIPE or ECONNRESET, or the stream
+ * reported an error). A server that refuses a message often sends its
+ * Close (1009) and resets the connection at once: that Close is still in
+ * the receive queue, and Autobahn, which reads before it writes, records
+ * it. So read what the socket holds first, then end the case.
+ */
+static void failed(struct job *j, int error) {
+  if (j->streaming && !drain(j))
+    return;
+  if (j->fz != NULL)
+    lost(j, 0, error);
+}
+
 /* Writes what the fuzzer has to send, re-arms the timers, and ends the
  * connection when the fuzzer or the socket says so. */
 static void pump(struct job *j) {
@@ -100,7 +116,7 @@ static void pump(struct job *j) {
          (n = ws_fuzzer_output(j->fz, &p, &flags)) > 0) {
     int e = ws_stream_write(&j->stream, p, n);
     if (e != 0) {
-      lost(j, 0, e);
+      failed(j, e);
       return;
     }
     ws_fuzzer_written(j->fz, n, now);
@@ -167,7 +183,7 @@ static void on_stream(struct ws_stream *s, enum ws_stream_event ev,
   ws_ssize n;
   (void)s;
   if (ev == WS_STREAM_ERROR) {
-    lost(j, 0, status);
+    failed(j, status);
     return;
   }
   if (ev != WS_STREAM_READABLE)
