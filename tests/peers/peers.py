@@ -440,7 +440,9 @@ class Running:
         port = free_port() if peer.port == "pick" else 0
         argv = peer.argv(port)
         if argv[0] is None:
-            argv[0] = wsspec
+            # The peer runs in build/peers: a relative path would not
+            # resolve there.
+            argv[0] = os.path.abspath(wsspec)
         self.argv = argv
         if self.log_path is None:
             os.makedirs(BUILD, exist_ok=True)
