@@ -389,24 +389,29 @@ FUZZ_NOCOV static inline size_t fuzz_chunks(struct fuzz_reader *r,
  * one chunk being fed, so a byte before or after it faults exactly as it
  * would in an exact-size heap block.
  */
+#define FUZZ_MAX_PIECES 64
+
 struct fuzz_pieces {
   const struct fuzz_chunk *c;
   size_t n;
   uint8_t *block; /* ASan: the shared block */
   size_t size;
-  size_t *at; /* ASan: offset of each chunk in |block| */
+  size_t at[FUZZ_MAX_PIECES]; /* ASan: offset of each chunk in |block| */
 };
 
-static inline void fuzz_pieces_init(struct fuzz_pieces *p,
-                                    const struct fuzz_chunk *c, size_t n) {
+/* At most FUZZ_MAX_PIECES chunks. The pieces may be fed any number of
+ * times (each get copies the chunk afresh), so one set serves several
+ * runs over the same chunks. Harness plumbing: no coverage (FUZZ_NOCOV),
+ * like the other per-byte helpers. */
+FUZZ_NOCOV static inline void fuzz_pieces_init(struct fuzz_pieces *p,
+                                               const struct fuzz_chunk *c,
+                                               size_t n) {
+  FUZZ_CHECK(n <= FUZZ_MAX_PIECES);
   p->c = c;
   p->n = n;
   p->block = NULL;
   p->size = 0;
-  p->at = NULL;
 #ifdef FUZZ_ASAN
-  p->at = (size_t *)malloc((n ? n : 1) * sizeof(size_t));
-  FUZZ_CHECK(p->at != NULL);
   size_t off = 8;
   for (size_t k = 0; k < n; k++) {
     p->at[k] = off;
@@ -423,7 +428,8 @@ static inline void fuzz_pieces_init(struct fuzz_pieces *p,
 
 /* A fresh, writable copy of chunk |k| (NULL when it is empty), valid
  * until fuzz_pieces_put(k). */
-static inline uint8_t *fuzz_pieces_get(struct fuzz_pieces *p, size_t k) {
+FUZZ_NOCOV static inline uint8_t *fuzz_pieces_get(struct fuzz_pieces *p,
+                                                 size_t k) {
   if (p->c[k].len == 0)
     return NULL;
 #ifdef FUZZ_ASAN
@@ -436,8 +442,8 @@ static inline uint8_t *fuzz_pieces_get(struct fuzz_pieces *p, size_t k) {
 #endif
 }
 
-static inline void fuzz_pieces_put(struct fuzz_pieces *p, size_t k,
-                                   uint8_t *q) {
+FUZZ_NOCOV static inline void fuzz_pieces_put(struct fuzz_pieces *p, size_t k,
+                                              uint8_t *q) {
 #ifdef FUZZ_ASAN
   (void)q;
   if (p->c[k].len)
@@ -452,7 +458,6 @@ static inline void fuzz_pieces_put(struct fuzz_pieces *p, size_t k,
 static inline void fuzz_pieces_free(struct fuzz_pieces *p) {
   fuzz_unpoison(p->block, p->size);
   free(p->block);
-  free(p->at);
 }
 
 #endif /* WS_FUZZ_UTIL_H */
