@@ -190,9 +190,51 @@ static void payload_copy(const struct ws_payload *p, uint64_t off,
 }
 
 /*
- * Appends one frame: |n| octets of |p| from |off| as its payload. mask:
- * enum ws_case_mask; the client draws a fresh key per frame (RFC 6455
- * Section 5.3). |write| and |chop| set the write units.
+ * The header of a frame the fuzzer sends: |fr|'s RSV and length form, the
+ * given FIN, opcode and length, and its mask (enum ws_case_mask): a client
+ * draws a fresh key for every frame (RFC 6455 Section 5.3). Returns 0, or
+ * WS_ERANDOM.
+ */
+static int frame_header(ws_fuzzer *f, const struct ws_case_frame *fr,
+                        uint8_t fin, uint8_t opcode, uint64_t n,
+                        struct ws_frame_header *h) {
+  memset(h, 0, sizeof(*h));
+  h->fin = fin;
+  h->rsv = (uint8_t)((fr->rsv & 7u) << 4);
+  h->opcode = opcode;
+  h->length = n;
+  h->length_form = fr->length_form;
+  if (fr->mask == WS_CASE_MASK_FIXED) {
+    h->masked = 1;
+    memcpy(h->mask, fr->mask_key, 4);
+  } else if (fr->mask == WS_CASE_MASK_AUTO) {
+    h->masked = 1;
+    if (f->random(h->mask, 4, f->random_user) != 0)
+      return WS_ERANDOM;
+  }
+  return 0;
+}
+
+/* The wire-log row of a frame sent with header |h|, and its count. */
+static struct ws_wire_row *wire_tf(ws_fuzzer *f,
+                                   const struct ws_frame_header *h,
+                                   uint64_t now) {
+  struct ws_wire_row *row = wire(f, WS_WIRE_TF, now);
+  f->r.tx_frames[h->opcode & 15u]++;
+  if (row != NULL) {
+    row->opcode = h->opcode;
+    row->fin = h->fin;
+    row->rsv = (uint8_t)(h->rsv >> 4);
+    row->masked = h->masked;
+    memcpy(row->mask, h->mask, 4);
+    row->len = h->length;
+  }
+  return row;
+}
+
+/*
+ * Appends one frame: |n| octets of |p| from |off| as its payload. |write|
+ * and |chop| set the write units.
  */
 static int emit_frame(ws_fuzzer *f, const struct ws_case_frame *fr,
                       const struct ws_payload *p, uint64_t off, uint64_t n,
@@ -201,20 +243,8 @@ static int emit_frame(ws_fuzzer *f, const struct ws_case_frame *fr,
   struct ws_frame_header h;
   struct ws_wire_row *row;
   size_t hl, start;
-  memset(&h, 0, sizeof(h));
-  h.fin = fin;
-  h.rsv = (uint8_t)((fr->rsv & 7u) << 4);
-  h.opcode = opcode;
-  h.length = n;
-  h.length_form = fr->length_form;
-  if (fr->mask == WS_CASE_MASK_FIXED) {
-    h.masked = 1;
-    memcpy(h.mask, fr->mask_key, 4);
-  } else if (fr->mask == WS_CASE_MASK_AUTO) {
-    h.masked = 1;
-    if (f->random(h.mask, 4, f->random_user) != 0)
-      return WS_ERANDOM;
-  }
+  if (frame_header(f, fr, fin, opcode, n, &h) != 0)
+    return WS_ERANDOM;
   if (n > SIZE_MAX - WS_FRAME_HEADER_MAX)
     return WS_ENOMEM;
   if (write != WS_WRITE_BURST && cut(f, 0) != 0)
@@ -224,14 +254,8 @@ static int emit_frame(ws_fuzzer *f, const struct ws_case_frame *fr,
   start = f->out_len;
   hl = ws_frame_header_encode(f->out + start, &h);
   payload_copy(p, off, f->out + start + hl, (size_t)n);
-  row = wire(f, WS_WIRE_TF, now);
+  row = wire_tf(f, &h, now);
   if (row != NULL) {
-    row->opcode = opcode;
-    row->fin = fin;
-    row->rsv = fr->rsv & 7u;
-    row->masked = h.masked;
-    memcpy(row->mask, h.mask, 4);
-    row->len = n;
     row->sync = write == WS_WRITE_SYNC;
     row->chop = write == WS_WRITE_CHOP ? chop : 0;
     wire_preview(row, f->out + start + hl, (size_t)n);
@@ -239,7 +263,6 @@ static int emit_frame(ws_fuzzer *f, const struct ws_case_frame *fr,
   if (h.masked)
     ws_mask_apply(f->out + start + hl, (size_t)n, h.mask, 0);
   f->out_len = start + hl + (size_t)n;
-  f->r.tx_frames[opcode & 15u]++;
   if (write == WS_WRITE_SYNC)
     return cut(f, WS_FUZZER_OUT_SYNC);
   if (write == WS_WRITE_CHOP) {
@@ -401,23 +424,8 @@ static void violation(ws_fuzzer *f, enum ws_violation_id id, uint64_t now) {
 
 static void run_actions(ws_fuzzer *f, uint64_t now);
 
-static int echo_send(ws_fuzzer *f, uint64_t now) {
-  const struct ws_case_action *a = f->echo;
-  uint64_t len = ws_payload_length(&a->frame.payload);
-  uint64_t count = ws_fragment_count(len, a->fragment);
-  for (uint64_t i = 0; i < count; i++) {
-    struct ws_fragment fg;
-    int e;
-    ws_fragment_get(len, a->fragment, i, &fg);
-    e = emit_frame(f, &a->frame, &a->frame.payload, fg.offset, fg.length,
-                   fg.fin, fg.first ? a->frame.opcode : WS_OP_CONTINUATION,
-                   a->write, a->chop, now);
-    if (e != 0)
-      return e;
-  }
-  return 0;
-}
-
+/* One message through Autobahn's fragmenter (WS_ACT_MESSAGE, and each
+ * round trip of WS_ACT_ECHO). */
 static int do_message(ws_fuzzer *f, const struct ws_case_action *a,
                       uint64_t now) {
   uint64_t len = ws_payload_length(&a->frame.payload);
@@ -440,37 +448,16 @@ static int do_frame_head(ws_fuzzer *f, const struct ws_case_action *a,
                          uint64_t now) {
   const struct ws_case_frame *fr = &a->frame;
   struct ws_frame_header h;
-  struct ws_wire_row *row;
-  memset(&h, 0, sizeof(h));
-  h.fin = fr->fin;
-  h.rsv = (uint8_t)((fr->rsv & 7u) << 4);
-  h.opcode = fr->opcode;
-  h.length = ws_payload_length(&fr->payload);
-  h.length_form = fr->length_form;
-  if (fr->mask == WS_CASE_MASK_FIXED) {
-    h.masked = 1;
-    memcpy(h.mask, fr->mask_key, 4);
-  } else if (fr->mask == WS_CASE_MASK_AUTO) {
-    h.masked = 1;
-    if (f->random(h.mask, 4, f->random_user) != 0)
-      return WS_ERANDOM;
-  }
+  if (frame_header(f, fr, fr->fin, fr->opcode,
+                   ws_payload_length(&fr->payload), &h) != 0)
+    return WS_ERANDOM;
   if (out_room(f, WS_FRAME_HEADER_MAX) != 0)
     return WS_ENOMEM;
   f->out_len += ws_frame_header_encode(f->out + f->out_len, &h);
   memcpy(f->head_mask, h.mask, 4);
   f->head_masked = h.masked;
   f->head_pos = 0;
-  f->r.tx_frames[fr->opcode & 15u]++;
-  row = wire(f, WS_WIRE_TF, now);
-  if (row != NULL) {
-    row->opcode = fr->opcode;
-    row->fin = fr->fin;
-    row->rsv = fr->rsv & 7u;
-    row->masked = h.masked;
-    memcpy(row->mask, h.mask, 4);
-    row->len = h.length;
-  }
+  wire_tf(f, &h, now);
   return cut(f, WS_FUZZER_OUT_SYNC);
 }
 
@@ -556,7 +543,7 @@ static void run_actions(ws_fuzzer *f, uint64_t now) {
         wire(f, WS_WIRE_WLM, now);
         f->wirelog_on = 0;
       }
-      e = echo_send(f, now);
+      e = do_message(f, a, now);
       break;
     default:
       break;
@@ -717,7 +704,7 @@ static void echo_received(ws_fuzzer *f, uint64_t now) {
             binary ? "binary" : "text", (unsigned long long)e->length,
             (unsigned long long)f->msg_len);
   } else if (++f->echoes < e->count) {
-    if (echo_send(f, now) != 0) {
+    if (do_message(f, f->echo, now) != 0) {
       f->oom = 1;
       want_drop(f);
     }
@@ -839,7 +826,7 @@ static int frame_chunk(ws_fuzzer *f, const struct ws_frame_chunk *ch,
   const struct ws_frame_header *h = ch->header;
   if (ch->first) {
     struct ws_wire_row *row = wire(f, WS_WIRE_RF, now);
-    f->rf = NULL;
+    f->rf_index = SIZE_MAX;
     if (row != NULL) {
       row->opcode = h->opcode;
       row->fin = h->fin;
@@ -848,7 +835,6 @@ static int frame_chunk(ws_fuzzer *f, const struct ws_frame_chunk *ch,
       memcpy(row->mask, h->mask, 4);
       row->len = h->length;
       f->rf_index = f->r.n_wire - 1;
-      f->rf = row;
     }
     f->r.rx_frames[h->opcode & 15u]++;
     f->ctl_len = 0;
@@ -865,7 +851,7 @@ static int frame_chunk(ws_fuzzer *f, const struct ws_frame_chunk *ch,
       return -1;
     }
   }
-  if (f->rf != NULL && f->rf_index < f->r.n_wire)
+  if (f->rf_index < f->r.n_wire)
     wire_preview(&f->r.wire[f->rf_index], ch->data, ch->len);
   if (WS_OP_IS_CONTROL(h->opcode)) {
     memcpy(f->ctl + f->ctl_len, ch->data, ch->len);
@@ -1057,6 +1043,7 @@ int ws_fuzzer_new(ws_fuzzer **out, const struct ws_fuzzer_config *cfg) {
   if (!f->cfg.drop_timeout_ms)
     f->cfg.drop_timeout_ms = WS_CASE_DROP_TIMEOUT_MS;
   f->wirelog_on = 1;
+  f->rf_index = SIZE_MAX;
   f->open_at = f->pause_at = f->kill_at = f->close_after_at =
       f->close_hs_at = f->drop_at = f->deadline_at = NO_TIMER;
   f->r.mem = mem;

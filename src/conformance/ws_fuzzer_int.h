@@ -82,8 +82,9 @@ struct ws_fuzzer {
   uint8_t ctl[WS_CONTROL_MAX];
   size_t ctl_len;
   struct ws_result_event cur; /* preview of the message being received */
-  struct ws_wire_row *rf;     /* RF row of the frame being received */
-  size_t rf_index;
+  size_t rf_index;            /* RF row of the frame being received in
+                                 r.wire (rows move when it grows), or
+                                 SIZE_MAX */
   struct match match[2];
 
   /* Frame opened by WS_ACT_FRAME_HEAD. */

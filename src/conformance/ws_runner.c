@@ -35,7 +35,7 @@ struct job {
   struct ws_stream stream;
   struct ws_timer timer; /* the fuzzer's next deadline */
   struct ws_timer turn;  /* the next write unit after a YIELD */
-  uint8_t connecting, streaming, yielding, busy;
+  uint8_t connecting, streaming, yielding;
 };
 
 struct runner {
@@ -110,7 +110,7 @@ static void pump(struct job *j) {
   const uint8_t *p;
   unsigned flags;
   size_t n;
-  if (j->fz == NULL || j->busy)
+  if (j->fz == NULL)
     return;
   while (!j->yielding && !ws_fuzzer_want_drop(j->fz) &&
          (n = ws_fuzzer_output(j->fz, &p, &flags)) > 0) {
@@ -179,26 +179,13 @@ static void on_timer(struct ws_timer *t, void *user) {
 static void on_stream(struct ws_stream *s, enum ws_stream_event ev,
                       int status, void *user) {
   struct job *j = user;
-  struct runner *run = j->run;
-  ws_ssize n;
   (void)s;
   if (ev == WS_STREAM_ERROR) {
     failed(j, status);
     return;
   }
-  if (ev != WS_STREAM_READABLE)
-    return;
-  n = ws_stream_read(&j->stream, run->buf, READ_BUFFER);
-  if (n == WS_EAGAIN || n == -EAGAIN)
-    return;
-  if (n <= 0) {
-    lost(j, 0, n == 0 ? 0 : (int)n);
-    return;
-  }
-  j->busy = 1;
-  ws_fuzzer_recv(j->fz, run->buf, (size_t)n, ws_loop_now(run->loop));
-  j->busy = 0;
-  pump(j);
+  if (ev == WS_STREAM_READABLE && drain(j))
+    pump(j);
 }
 
 static void on_connect(struct ws_connect *c, int fd, int status,
@@ -262,7 +249,6 @@ static void start_next(struct runner *run, struct job *j) {
     }
     j->index = i;
     j->yielding = 0;
-    j->busy = 0;
     run->active++;
     e = ws_connect_start(run->loop, &j->conn, &run->target.addr,
                          CONNECT_TIMEOUT_MS, on_connect, j);
