@@ -108,6 +108,7 @@ struct srv {
   struct sent_frame *frames;
   size_t n_frames, frames_cap;
   int enomem; /* an API call returned WS_ENOMEM */
+  uint64_t turn_ms; /* each chopped unit waits this long for its turn */
   struct ws_case_result r;
 };
 
@@ -250,6 +251,8 @@ static void pump(struct srv *s) {
   if (s->f == NULL)
     return;
   while ((n = ws_fuzzer_output(s->f, &p, &fl)) > 0) {
+    if (fl & WS_FUZZER_OUT_YIELD)
+      s->now += s->turn_ms; /* a loop busy with other cases */
     if (s->n_units == s->units_cap) {
       s->units_cap = s->units_cap ? s->units_cap * 2 : 64;
       s->units = realloc(s->units, s->units_cap * sizeof(*s->units));
@@ -1134,6 +1137,47 @@ static void assert_unit_per_frame(const struct srv *s, size_t first,
   }
 }
 
+/* 5.8 (chopsize 1, then closeAfter 1 s) on a loop whose turns take
+ * 30 ms: the 48 one-octet writes span 1.4 s. The 1 s counts from the
+ * last of them, so a server that answers then passes (it did not when
+ * the timer counted from the call: the Close went out first). */
+static void test_chop_timer_after_writes(void **state) {
+  struct srv s;
+  uint8_t pong[14] = {0x8a, 12};
+  uint8_t echo[20] = {0x81, 18};
+  (void)state;
+  srv_start(&s, "5.8", NULL);
+  s.turn_ms = 30;
+  uint64_t t0 = s.now;
+  send_101(&s);
+  assert_int_equal(s.n_frames, 3);
+  assert_true(s.now - t0 >= 1400);
+  memcpy(pong + 2, "ping payload", 12);
+  memcpy(echo + 2, "fragment1fragment2", 18);
+  advance(&s, 0);
+  assert_int_equal(s.n_frames, 3); /* no Close yet */
+  advance(&s, 999);
+  assert_int_equal(s.n_frames, 3);
+  feed(&s, pong, sizeof(pong));
+  feed(&s, echo, sizeof(echo));
+  assert_close_frame(frame_n(&s, 4), 1000, NULL);
+  close_eof(&s, 1000, "OK", "OK");
+  srv_end(&s);
+
+  /* The same with no reply: the timer fires 1 s after the last write. */
+  srv_start(&s, "5.8", NULL);
+  s.turn_ms = 30;
+  send_101(&s);
+  uint64_t drained = s.now;
+  advance(&s, 999);
+  assert_int_equal(s.n_frames, 3);
+  advance(&s, 1);
+  assert_int_equal(s.now, drained + 1000);
+  assert_close_frame(frame_n(&s, 4), -1, NULL);
+  close_eof(&s, 1000, "FAILED", "OK");
+  srv_end(&s);
+}
+
 static void test_write_units(void **state) {
   static const uint8_t kosme_bad[] = KOSME "\xf4\x90\x80\x80" "edited";
   struct srv s;
@@ -1523,6 +1567,7 @@ int main(void) {
       cmocka_unit_test(test_endless_frame),
       cmocka_unit_test(test_pings),
       cmocka_unit_test(test_write_units),
+      cmocka_unit_test(test_chop_timer_after_writes),
       cmocka_unit_test(test_echo_graded),
       cmocka_unit_test(test_autofragment),
       cmocka_unit_test(test_split_invariance),

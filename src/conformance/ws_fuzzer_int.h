@@ -65,6 +65,10 @@ struct ws_fuzzer {
       deadline_at;
   char pause_tag;
   uint32_t pause_ms;
+  /* killAfter / closeAfter armed while chopped writes were still queued:
+   * they start counting when the last of them is written (0: not
+   * waiting; the wait in ms + 1 otherwise). */
+  uint64_t kill_on_drain, close_after_on_drain;
 
   /* Opening handshake. */
   struct ws_sha1 sha1;
