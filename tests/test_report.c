@@ -1095,11 +1095,20 @@ static void test_junit(void **state) {
   free(x);
   assert_int_equal(count_files(fx->dir, ".tmp"), 0);
 
-  /* A directory that does not exist. */
-  snprintf(path, sizeof(path), "%s/none/junit.xml", fx->dir);
+  /* Directories that do not exist yet are created; one that is a file
+   * cannot be. */
+  snprintf(path, sizeof(path), "%s/none/deeper/junit.xml", fx->dir);
   assert_int_equal(ws_report_write_junit(path, &fx->agent, 1, 0, err,
                                          sizeof(err)),
-                   -ENOENT);
+                   0);
+  snprintf(path, sizeof(path), "%s/none/deeper", fx->dir);
+  x = slurp(path, "junit.xml", NULL);
+  assert_contains(x, "</testsuites>\n");
+  free(x);
+  snprintf(path, sizeof(path), "%s/none/deeper/junit.xml/x.xml", fx->dir);
+  assert_int_equal(ws_report_write_junit(path, &fx->agent, 1, 0, err,
+                                         sizeof(err)),
+                   -ENOTDIR);
   assert_int_equal(ws_report_write_junit(NULL, &fx->agent, 1, 0, err,
                                          sizeof(err)),
                    WS_EINVAL);

@@ -997,16 +997,43 @@ static void test_reports(void **state) {
   assert_int_equal(json_object_size(o), 11);
   json_decref(root);
 
-  /* A check twice under one agent; an unwritable path. */
+  /* JUnit: one suite per agent entry, the failure escaped, and the
+   * directory it goes in created. */
+  char jpath[320], sub[270];
+  snprintf(sub, sizeof(sub), "%s/sub", dir);
+  snprintf(jpath, sizeof(jpath), "%s/junit.xml", sub);
+  assert_int_equal(ws_rfc862_write_junit(jpath, a, 2, err, sizeof(err)), 0);
+  text = slurp(jpath);
+  assert_prefix(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                      "<testsuites>\n  <testsuite name=\"wsspec.rfc862."
+                      "xinetd\" tests=\"2\" failures=\"1\" errors=\"0\" "
+                      "time=\"0.006\">\n    <testcase classname=\"xinetd."
+                      "tcp\" name=\"tcp.1.4 ");
+  assert_non_null(strstr(text, "<failure message=\"bad &lt;&amp;&quot;&gt; "
+                               "byte\">Expected: "));
+  assert_non_null(strstr(text, "failures=\"1\" errors=\"0\" "
+                               "time=\"1.500\">"));
+  assert_non_null(strstr(text, "</testsuites>\n"));
+  free(text);
+  a[1].results = NULL;
+  assert_int_equal(ws_rfc862_write_junit(jpath, a, 2, err, sizeof(err)),
+                   WS_EINVAL);
+  a[1].results = ur;
+
+  /* A check twice under one agent; a directory that is a file. */
   a[1] = a[0];
   assert_int_equal(ws_rfc862_write_json(path, a, 2, err, sizeof(err)),
                    WS_EINVAL);
   assert_string_equal(err, "check tcp.1.4 twice for agent xinetd");
-  snprintf(path, sizeof(path), "%s/missing/rfc862.json", dir);
+  snprintf(path, sizeof(path), "%s/rfc862.json/x.json", dir);
   assert_int_equal(ws_rfc862_write_json(path, a, 1, err, sizeof(err)),
-                   -ENOENT);
+                   -ENOTDIR);
+  assert_int_equal(ws_rfc862_write_junit(path, a, 1, err, sizeof(err)),
+                   -ENOTDIR);
   snprintf(path, sizeof(path), "%s/rfc862.json", dir);
   assert_int_equal(unlink(path), 0);
+  assert_int_equal(unlink(jpath), 0);
+  assert_int_equal(rmdir(sub), 0);
   assert_int_equal(rmdir(dir), 0);
 }
 

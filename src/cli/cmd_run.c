@@ -9,12 +9,10 @@
  * exits 0, so every project parses index.json itself): 0 pass, 1 a case
  * failed, 2 the run itself could not be done as asked.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -777,63 +775,15 @@ static int unique_agent(struct run *runs, size_t k) {
 
 /* ------------------------------------------------------------ reports */
 
-/* mkdir -p. */
-static int make_dirs(const char *path, char *err, size_t errlen) {
-  char buf[4096];
-  size_t len = strlen(path);
-  if (len == 0 || len >= sizeof(buf)) {
-    snprintf(err, errlen, "%s: bad directory name", path);
-    return -1;
-  }
-  memcpy(buf, path, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0')
-      continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-      snprintf(err, errlen, "%s: %s", buf, strerror(errno));
-      return -1;
-    }
-    buf[i] = c;
-  }
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    snprintf(err, errlen, "%s: not a directory", path);
-    return -1;
-  }
-  return 0;
-}
-
-static int parent_dirs(const char *file, char *err, size_t errlen) {
-  const char *slash = strrchr(file, '/');
-  char dir[4096];
-  if (slash == NULL || slash == file)
-    return 0;
-  size_t n = (size_t)(slash - file);
-  if (n >= sizeof(dir)) {
-    snprintf(err, errlen, "%s: name too long", file);
-    return -1;
-  }
-  memcpy(dir, file, n);
-  dir[n] = '\0';
-  return make_dirs(dir, err, errlen);
-}
-
 static int write_reports(const struct run_cfg *c, const char *dir,
                          const struct ws_report_agent *ra, size_t n) {
   char err[512] = "";
-  int r = make_dirs(dir, err, sizeof(err));
-  if (r == 0)
-    r = ws_report_write_json(dir, ra, n, err, sizeof(err));
+  /* The writers create the directories they write in. */
+  int r = ws_report_write_json(dir, ra, n, err, sizeof(err));
   if (r == 0)
     r = ws_report_write_html(dir, ra, n, c->strict, err, sizeof(err));
-  if (r == 0 && c->junit != NULL) {
-    r = parent_dirs(c->junit, err, sizeof(err));
-    if (r == 0)
-      r = ws_report_write_junit(c->junit, ra, n, c->strict, err,
-                                sizeof(err));
-  }
+  if (r == 0 && c->junit != NULL)
+    r = ws_report_write_junit(c->junit, ra, n, c->strict, err, sizeof(err));
   if (r != 0) {
     fprintf(stderr, "wsspec run: cannot write the report: %s\n",
             err[0] != '\0' ? err : ws_strerror(r));

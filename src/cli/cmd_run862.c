@@ -5,13 +5,11 @@
  * --junit, a progress line on a terminal, a summary, and the exit codes
  * 0 pass, 1 a check failed, 2 the run could not be done as asked.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,162 +352,23 @@ static void unique_agent(struct run *runs, size_t k) {
 
 /* ------------------------------------------------------------ reports */
 
-/* mkdir -p |path|; 0 or -1 with |err| set. */
-static int make_dirs(const char *path, char *err, size_t errlen) {
-  char buf[4096];
-  size_t len = strlen(path);
-  struct stat st;
-  if (len == 0 || len >= sizeof(buf)) {
-    snprintf(err, errlen, "%s: bad directory name", path);
-    return -1;
-  }
-  memcpy(buf, path, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    char ch = buf[i];
-    if (ch != '/' && ch != '\0')
-      continue;
-    buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-      snprintf(err, errlen, "%s: %s", buf, strerror(errno));
-      return -1;
-    }
-    buf[i] = ch;
-  }
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    snprintf(err, errlen, "%s: not a directory", path);
-    return -1;
-  }
-  return 0;
-}
-
-static int parent_dirs(const char *file, char *err, size_t errlen) {
-  const char *slash = strrchr(file, '/');
-  char dir[4096];
-  if (slash == NULL || slash == file)
-    return 0;
-  if ((size_t)(slash - file) >= sizeof(dir)) {
-    snprintf(err, errlen, "%s: name too long", file);
-    return -1;
-  }
-  memcpy(dir, file, (size_t)(slash - file));
-  dir[slash - file] = '\0';
-  return make_dirs(dir, err, errlen);
-}
-
-/* XML text or attribute value; control characters become '?'. */
-static void xml(FILE *f, const char *s) {
-  for (; s != NULL && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '&')
-      fputs("&amp;", f);
-    else if (c == '<')
-      fputs("&lt;", f);
-    else if (c == '>')
-      fputs("&gt;", f);
-    else if (c == '"')
-      fputs("&quot;", f);
-    else if (c < 0x20 && c != '\n' && c != '\t')
-      fputc('?', f);
-    else
-      fputc(c, f);
-  }
-}
-
-static void junit_case(FILE *f, const struct ws_rfc862_agent *a,
-                       const struct ws_rfc862_result *r) {
-  const struct ws_rfc862_check *k = r->check;
-  fputs("    <testcase classname=\"", f);
-  xml(f, a->agent);
-  fprintf(f, ".%s\" name=\"%s ", ws_rfc862_proto_name(k->proto), k->id);
-  xml(f, k->title);
-  fprintf(f, "\" time=\"%.3f\"", (double)r->duration_ms / 1000.0);
-  if (r->verdict == WS_RFC862_PASS) {
-    fputs("/>\n", f);
-    return;
-  }
-  fputs(">\n      <failure message=\"", f);
-  xml(f, r->reason);
-  fputs("\">Expected: ", f);
-  xml(f, k->description);
-  fputs("\nActual: ", f);
-  xml(f, r->reason);
-  fputs("\nSection: ", f);
-  xml(f, k->section);
-  fputs("</failure>\n    </testcase>\n", f);
-}
-
-/*
- * JUnit XML at |path|: one <testsuite name="wsspec.rfc862.AGENT"> per URL,
- * one <testcase classname="AGENT.tcp" name="ID TITLE" time="SECONDS"> per
- * check; a failed check gets <failure message=REASON> whose text has
- * "Expected:" (the check's description), "Actual:" (the reason) and
- * "Section:" lines. Written to PATH.tmp, then renamed. 0, or -1 with
- * |err| set.
- */
-static int write_junit(const char *path, const struct ws_rfc862_agent *a,
-                       size_t n, char *err, size_t errlen) {
-  char tmp[4096];
-  FILE *f;
-  int e = 0;
-  if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-    snprintf(err, errlen, "%.400s: name too long", path);
-    return -1;
-  }
-  if ((f = fopen(tmp, "w")) == NULL) {
-    snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
-    return -1;
-  }
-  fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", f);
-  for (size_t i = 0; i < n; i++) {
-    size_t failures = 0;
-    uint64_t ms = 0;
-    for (size_t j = 0; j < a[i].n; j++) {
-      failures += a[i].results[j].verdict != WS_RFC862_PASS;
-      ms += a[i].results[j].duration_ms;
-    }
-    fputs("  <testsuite name=\"wsspec.rfc862.", f);
-    xml(f, a[i].agent);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-               "time=\"%.3f\">\n",
-            a[i].n, failures, (double)ms / 1000.0);
-    for (size_t j = 0; j < a[i].n; j++)
-      junit_case(f, &a[i], &a[i].results[j]);
-    fputs("  </testsuite>\n", f);
-  }
-  fputs("</testsuites>\n", f);
-  if (ferror(f) || fflush(f) != 0)
-    e = errno != 0 ? errno : EIO;
-  if (fclose(f) != 0 && e == 0)
-    e = errno != 0 ? errno : EIO;
-  if (e == 0 && rename(tmp, path) != 0)
-    e = errno;
-  if (e != 0) {
-    remove(tmp);
-    snprintf(err, errlen, "%.400s: %s", path, strerror(e));
-    return -1;
-  }
-  return 0;
-}
-
 static int write_reports(const struct cfg *c, const char *dir,
                          const struct ws_rfc862_agent *a, size_t n) {
   char err[512] = "", path[4096];
-  int r = make_dirs(dir, err, sizeof(err));
-  if (r == 0 && (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-                                 REPORT_FILE) >= sizeof(path)) {
+  int r = 0;
+  /* The writers create the directories they write in. */
+  if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, REPORT_FILE) >=
+      sizeof(path)) {
     snprintf(err, sizeof(err), "%s: name too long", dir);
-    r = -1;
+    r = WS_EINVAL;
   }
   if (r == 0)
     r = ws_rfc862_write_json(path, a, n, err, sizeof(err));
-  if (r == 0 && c->junit != NULL) {
-    r = parent_dirs(c->junit, err, sizeof(err));
-    if (r == 0)
-      r = write_junit(c->junit, a, n, err, sizeof(err));
-  }
+  if (r == 0 && c->junit != NULL)
+    r = ws_rfc862_write_junit(c->junit, a, n, err, sizeof(err));
   if (r != 0) {
     fprintf(stderr, "wsspec run: cannot write the report: %s\n",
-            err[0] != '\0' ? err : "unknown error");
+            err[0] != '\0' ? err : ws_strerror(r));
     return EXIT_USAGE;
   }
   return GO_ON;

@@ -337,15 +337,25 @@ static int chopping(const ws_fuzzer *f) {
   return 0;
 }
 
+/* Arms a case timer |ms| from now, or from the last queued chop. */
+static void arm_case_timer(ws_fuzzer *f, uint64_t *at, uint64_t *on_drain,
+                           uint32_t ms, uint64_t now) {
+  if (chopping(f))
+    *on_drain = (uint64_t)ms + 1;
+  else
+    *at = now + ms;
+}
+
+static void start_on_drain(uint64_t *at, uint64_t *on_drain, uint64_t now) {
+  if (*on_drain) {
+    *at = now + *on_drain - 1;
+    *on_drain = 0;
+  }
+}
+
 static void start_after_drain(ws_fuzzer *f, uint64_t now) {
-  if (f->kill_on_drain) {
-    f->kill_at = now + f->kill_on_drain - 1;
-    f->kill_on_drain = 0;
-  }
-  if (f->close_after_on_drain) {
-    f->close_after_at = now + f->close_after_on_drain - 1;
-    f->close_after_on_drain = 0;
-  }
+  start_on_drain(&f->kill_at, &f->kill_on_drain, now);
+  start_on_drain(&f->close_after_at, &f->close_after_on_drain, now);
 }
 
 void ws_fuzzer_written(ws_fuzzer *f, size_t n, uint64_t now) {
@@ -560,17 +570,12 @@ static void run_actions(ws_fuzzer *f, uint64_t now) {
       wire_timer(f, WS_WIRE_CT, a->ms, a->tag, now);
       break;
     case WS_ACT_KILL_AFTER:
-      if (chopping(f))
-        f->kill_on_drain = (uint64_t)a->ms + 1;
-      else
-        f->kill_at = now + a->ms;
+      arm_case_timer(f, &f->kill_at, &f->kill_on_drain, a->ms, now);
       wire_timer(f, WS_WIRE_KL, a->ms, 0, now);
       break;
     case WS_ACT_CLOSE_AFTER:
-      if (chopping(f))
-        f->close_after_on_drain = (uint64_t)a->ms + 1;
-      else
-        f->close_after_at = now + a->ms;
+      arm_case_timer(f, &f->close_after_at, &f->close_after_on_drain, a->ms,
+                     now);
       wire_timer(f, WS_WIRE_TI, a->ms, 0, now);
       break;
     case WS_ACT_ECHO:

@@ -176,7 +176,8 @@ int ws_report_write_html(const char *dir, const struct ws_report_agent *a,
  * received events, the peer's close code); UNIMPLEMENTED results that pass
  * get <skipped/>, INFORMATIONAL ones a <system-out> with the same text.
  *
- * Returns as ws_report_write_json().
+ * The directories |path| goes in are created. Returns as
+ * ws_report_write_json().
  */
 int ws_report_write_junit(const char *path, const struct ws_report_agent *a,
                           size_t n_agents, int strict, char *err,
@@ -236,6 +237,10 @@ int ws__report_check(const struct ws_report_agent *a, size_t n_agents,
 
 /* mkdir -p |dir|. Returns 0, -errno (reason in err). */
 int ws__report_mkdirs(const char *dir, char *err, size_t errlen);
+
+/* mkdir -p of the directory |path| is in (nothing for a bare name).
+ * Returns as ws__report_mkdirs(). */
+int ws__report_parent_dirs(const char *path, char *err, size_t errlen);
 
 #define WS__REPORT_PATH_MAX 4096u
 

@@ -319,6 +319,19 @@ int ws__report_mkdirs(const char *dir, char *err, size_t errlen) {
   return 0;
 }
 
+int ws__report_parent_dirs(const char *path, char *err, size_t errlen) {
+  char dir[WS__REPORT_PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL || slash == path)
+    return 0;
+  if ((size_t)(slash - path) >= sizeof(dir))
+    return ws__report_fail(err, errlen, WS_EINVAL, "path too long: %s",
+                           path);
+  memcpy(dir, path, (size_t)(slash - path));
+  dir[slash - path] = '\0';
+  return ws__report_mkdirs(dir, err, errlen);
+}
+
 int ws__report_open(struct ws__report_file *rf, const char *dir,
                     const char *name, char *err, size_t errlen) {
   int n = dir != NULL

@@ -169,6 +169,7 @@ int ws_report_write_junit(const char *path, const struct ws_report_agent *a,
   if (path == NULL)
     return ws__report_fail(err, errlen, WS_EINVAL, "no JUnit path");
   int rc = ws__report_check(a, n_agents, err, errlen);
+  if (rc == 0) rc = ws__report_parent_dirs(path, err, errlen);
   if (rc == 0) rc = ws__report_open(&rf, NULL, path, err, errlen);
   if (rc != 0) return rc;
   for (size_t i = 0; i < n_agents; i++) {

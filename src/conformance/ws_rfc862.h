@@ -39,8 +39,9 @@
  * loss on loopback is retried (a fresh datagram, at most
  * WS_RFC862_UDP_RETRIES times) and the retries are reported.
  *
- * Reports: ws_rfc862_write_json() (DIR/rfc862.json); the summary and the
- * JUnit XML of `wsspec run` are written by src/cli/cmd_run862.c.
+ * Reports: ws_rfc862_write_json() (DIR/rfc862.json) and
+ * ws_rfc862_write_junit(); the summary of `wsspec run` is printed by
+ * src/cli/cmd_run862.c.
  */
 #ifndef WS_RFC862_H
 #define WS_RFC862_H
@@ -245,6 +246,18 @@ struct ws_rfc862_agent {
  */
 int ws_rfc862_write_json(const char *path, const struct ws_rfc862_agent *a,
                          size_t n_agents, char *err, size_t errlen);
+
+/*
+ * JUnit XML at |path|: one <testsuite name="wsspec.rfc862.AGENT"> per
+ * agent, one <testcase classname="AGENT.tcp" name="ID TITLE"
+ * time="SECONDS"> per check; a failed check gets <failure
+ * message=REASON> whose text has "Expected:" (the check's description),
+ * "Actual:" (the reason) and "Section:" lines. Like ws_rfc862_write_json:
+ * the directories |path| goes in are created, the file is written to
+ * PATH.tmp and renamed, and the return codes are the same.
+ */
+int ws_rfc862_write_junit(const char *path, const struct ws_rfc862_agent *a,
+                          size_t n_agents, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

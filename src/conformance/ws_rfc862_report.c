@@ -1,26 +1,17 @@
 /*
- * ws_rfc862_report.c: the JSON report of an RFC 862 run (ws_rfc862.h,
- * ws_rfc862_write_json), kept apart from the engines in ws_rfc862.c.
+ * ws_rfc862_report.c: the reports of an RFC 862 run (ws_rfc862.h): the
+ * JSON file and the JUnit XML, kept apart from the engines in
+ * ws_rfc862.c. Files, escaping and errors go through the report helpers
+ * of ws_report.h (written to PATH.tmp, then renamed).
  */
 #include "conformance/ws_rfc862.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PRINTF(f, a) __attribute__((format(printf, f, a)))
-
-PRINTF(3, 4) static void report_err(char *err, size_t errlen, const char *fmt,
-                                   ...) {
-  va_list ap;
-  if (errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#include "conformance/ws_report.h"
 
 static int set_int(json_t *o, const char *key, json_int_t v) {
   return json_object_set_new(o, key, json_integer(v));
@@ -82,8 +73,8 @@ static int build_json(json_t *root, const struct ws_rfc862_agent *a,
     json_t *agent;
     if (a[i].agent == NULL || a[i].agent[0] == '\0' ||
         (a[i].results == NULL && a[i].n > 0)) {
-      report_err(err, errlen, "an agent without a name or results");
-      return WS_EINVAL;
+      return ws__report_fail(err, errlen, WS_EINVAL,
+                             "an agent without a name or results");
     }
     agent = json_object_get(root, a[i].agent);
     if (agent == NULL) {
@@ -95,13 +86,13 @@ static int build_json(json_t *root, const struct ws_rfc862_agent *a,
       const struct ws_rfc862_result *r = &a[i].results[j];
       json_t *o;
       if (r->check == NULL) {
-        report_err(err, errlen, "a result without a check");
-        return WS_EINVAL;
+        return ws__report_fail(err, errlen, WS_EINVAL,
+                               "a result without a check");
       }
       if (json_object_get(agent, r->check->id) != NULL) {
-        report_err(err, errlen, "check %s twice for agent %s", r->check->id,
-                   a[i].agent);
-        return WS_EINVAL;
+        return ws__report_fail(err, errlen, WS_EINVAL,
+                               "check %s twice for agent %s", r->check->id,
+                               a[i].agent);
       }
       o = result_json(&a[i], r);
       if (o == NULL || json_object_set_new(agent, r->check->id, o) != 0)
@@ -111,52 +102,107 @@ static int build_json(json_t *root, const struct ws_rfc862_agent *a,
   return 0;
 }
 
-/* "PATH.tmp", then rename: a reader never sees half a file. */
-static int tmp_name(char *buf, size_t size, const char *path, char *err,
-                    size_t errlen) {
-  if (path == NULL || (size_t)snprintf(buf, size, "%s.tmp", path) >= size) {
-    report_err(err, errlen, "bad report path");
-    return WS_EINVAL;
-  }
-  return 0;
-}
-
-static int commit_file(const char *tmp, const char *path, int e, char *err,
-                       size_t errlen) {
-  if (e == 0 && rename(tmp, path) != 0)
-    e = errno;
-  if (e != 0) {
-    remove(tmp);
-    report_err(err, errlen, "%s: %s", path, strerror(e));
-    return -e;
-  }
-  return 0;
+/* Opens |path| (its directories created) for writing as PATH.tmp. */
+static int open_report(struct ws__report_file *rf, const char *path,
+                       char *err, size_t errlen) {
+  if (path == NULL)
+    return ws__report_fail(err, errlen, WS_EINVAL, "bad report path");
+  int r = ws__report_parent_dirs(path, err, errlen);
+  return r != 0 ? r : ws__report_open(rf, NULL, path, err, errlen);
 }
 
 int ws_rfc862_write_json(const char *path, const struct ws_rfc862_agent *a,
                          size_t n_agents, char *err, size_t errlen) {
-  char tmp[4096];
+  struct ws__report_file rf;
   json_t *root;
-  int r = tmp_name(tmp, sizeof(tmp), path, err, errlen), e = 0;
-  if (r != 0)
-    return r;
-  if (a == NULL && n_agents > 0) {
-    report_err(err, errlen, "no agents");
-    return WS_EINVAL;
-  }
+  int r;
+  if (a == NULL && n_agents > 0)
+    return ws__report_fail(err, errlen, WS_EINVAL, "no agents");
   root = json_object();
   if (root == NULL)
     return WS_ENOMEM;
   r = build_json(root, a, n_agents, err, errlen);
   if (r == WS_ENOMEM)
-    report_err(err, errlen, "out of memory");
+    ws__report_fail(err, errlen, r, "out of memory");
+  if (r == 0)
+    r = open_report(&rf, path, err, errlen);
   if (r == 0) {
-    errno = 0;
     /* Autobahn's index.json layout: 3 spaces, keys sorted as strings. */
-    if (json_dump_file(root, tmp, JSON_SORT_KEYS | JSON_INDENT(3)) != 0)
-      e = errno != 0 ? errno : EIO;
-    r = commit_file(tmp, path, e, err, errlen);
+    if (json_dumpf(root, rf.f, JSON_SORT_KEYS | JSON_INDENT(3)) == 0) {
+      r = ws__report_close(&rf, 1, err, errlen);
+    } else {
+      /* Jansson fails on a short write or on memory. */
+      r = ferror(rf.f) ? -EIO : WS_ENOMEM;
+      ws__report_close(&rf, 0, err, errlen);
+      ws__report_fail(err, errlen, r, "%s: cannot write the JSON", path);
+    }
   }
   json_decref(root);
   return r;
+}
+
+static void xml(FILE *f, const char *s) {
+  if (s != NULL)
+    ws__report_escape(f, s, strlen(s));
+}
+
+static void junit_case(FILE *f, const struct ws_rfc862_agent *a,
+                       const struct ws_rfc862_result *r) {
+  const struct ws_rfc862_check *k = r->check;
+  fputs("    <testcase classname=\"", f);
+  xml(f, a->agent);
+  fprintf(f, ".%s\" name=\"%s ", ws_rfc862_proto_name(k->proto), k->id);
+  xml(f, k->title);
+  fprintf(f, "\" time=\"%.3f\"", (double)r->duration_ms / 1000.0);
+  if (r->verdict == WS_RFC862_PASS) {
+    fputs("/>\n", f);
+    return;
+  }
+  fputs(">\n      <failure message=\"", f);
+  xml(f, r->reason);
+  fputs("\">Expected: ", f);
+  xml(f, k->description);
+  fputs("\nActual: ", f);
+  xml(f, r->reason);
+  fputs("\nSection: ", f);
+  xml(f, k->section);
+  fputs("</failure>\n    </testcase>\n", f);
+}
+
+int ws_rfc862_write_junit(const char *path, const struct ws_rfc862_agent *a,
+                          size_t n_agents, char *err, size_t errlen) {
+  struct ws__report_file rf;
+  if (a == NULL && n_agents > 0)
+    return ws__report_fail(err, errlen, WS_EINVAL, "no agents");
+  for (size_t i = 0; i < n_agents; i++) {
+    if (a[i].agent == NULL || (a[i].results == NULL && a[i].n > 0))
+      return ws__report_fail(err, errlen, WS_EINVAL,
+                             "an agent without a name or results");
+    for (size_t j = 0; j < a[i].n; j++)
+      if (a[i].results[j].check == NULL)
+        return ws__report_fail(err, errlen, WS_EINVAL,
+                               "a result without a check");
+  }
+  int r = open_report(&rf, path, err, errlen);
+  if (r != 0)
+    return r;
+  fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", rf.f);
+  for (size_t i = 0; i < n_agents; i++) {
+    size_t failures = 0;
+    uint64_t ms = 0;
+    for (size_t j = 0; j < a[i].n; j++) {
+      failures += a[i].results[j].verdict != WS_RFC862_PASS;
+      ms += a[i].results[j].duration_ms;
+    }
+    fputs("  <testsuite name=\"wsspec.rfc862.", rf.f);
+    xml(rf.f, a[i].agent);
+    fprintf(rf.f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+                  "time=\"%.3f\">\n",
+            a[i].n, failures, (double)ms / 1000.0);
+    for (size_t j = 0; j < a[i].n; j++)
+      junit_case(rf.f, &a[i], &a[i].results[j]);
+    fputs("  </testsuite>\n", rf.f);
+  }
+  fputs("</testsuites>\n", rf.f);
+  return ws__report_close(&rf, 1, err, errlen);
 }
