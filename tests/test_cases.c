@@ -1216,6 +1216,34 @@ static void test_payload(void **state) {
   assert_int_equal(ws_payload_fill(&counter, 250, out, 10), 0);
   assert_memory_equal(out, "\xfa\xfb\xfc\xfd\xfe\xff\x00\x01\x02\x03", 10);
 
+  /* Every window of a long pattern payload equals the octet-by-octet
+   * definition, whatever its alignment to the period. */
+  {
+    static const struct ws_payload longrep = {
+        .kind = WS_PAYLOAD_REPEAT, .len = 10,
+        .data = (const uint8_t *)"BAsd7&jh23", .total = 5000};
+    static const struct ws_payload longcount = {.kind = WS_PAYLOAD_COUNTER,
+                                                .total = 5000};
+    static uint8_t win[5000];
+    const size_t offs[] = {0, 1, 9, 10, 11, 255, 256, 257, 1234, 4999, 5000};
+    const size_t lens[] = {0, 1, 9, 10, 11, 19, 20, 21, 255, 256, 257,
+                           511, 512, 513, 3001};
+    for (size_t a = 0; a < sizeof(offs) / sizeof(offs[0]); a++)
+      for (size_t b = 0; b < sizeof(lens) / sizeof(lens[0]); b++) {
+        size_t o = offs[a], l = lens[b];
+        if (o + l > 5000) continue;
+        memset(win, 0xAA, sizeof(win));
+        assert_int_equal(ws_payload_fill(&longrep, o, win, l), 0);
+        for (size_t i = 0; i < l; i++)
+          assert_int_equal(win[i], "BAsd7&jh23"[(o + i) % 10]);
+        assert_int_equal(ws_payload_fill(&longcount, o, win, l), 0);
+        for (size_t i = 0; i < l; i++)
+          assert_int_equal(win[i], (uint8_t)(o + i));
+        if (l < sizeof(win)) /* nothing written past the window */
+          assert_int_equal(win[l], 0xAA);
+      }
+  }
+
   /* Windows past the end, a NULL output, a pattern without octets. */
   assert_int_equal(ws_payload_fill(&rep, 20, out, 6), WS_EINVAL);
   assert_int_equal(ws_payload_fill(&rep, 26, out, 0), WS_EINVAL);

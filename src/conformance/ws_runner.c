@@ -24,6 +24,7 @@
 
 #define READ_BUFFER (256u * 1024u)
 #define CONNECT_TIMEOUT_MS 5000u
+#define DRAIN_READS 64 /* before a timer fires: up to 16 MiB */
 
 struct runner;
 
@@ -51,6 +52,20 @@ struct runner {
   struct job *jobs;
   int error;
 };
+
+/*
+ * The loop's time, brought up to date. Every time handed to a fuzzer goes
+ * through here: the loop caches its time once per pass, and a pass that
+ * serves 32 cases of 9.x traffic (under ASan, on a loaded machine) can
+ * last longer than a second. A Close stamped with the pass's start would
+ * arm its 1 s close timeout in the past and time out the moment it leaves,
+ * before the server could answer. Autobahn's reactor reads the clock at
+ * each call too.
+ */
+static uint64_t now_ms(struct runner *run) {
+  ws_loop_update_time(run->loop);
+  return ws_loop_now(run->loop);
+}
 
 static uint64_t wall_ms(void) {
   struct timespec ts;
@@ -83,11 +98,11 @@ static void lost(struct job *j, int by_me, int error) {
     ws_stream_close(&j->stream);
     j->streaming = 0;
   }
-  ws_fuzzer_transport_lost(j->fz, ws_loop_now(j->run->loop), by_me, error);
+  ws_fuzzer_transport_lost(j->fz, now_ms(j->run), by_me, error);
   finish(j);
 }
 
-static int drain(struct job *j);
+static int drain(struct job *j, int reads);
 
 /*
  * The socket failed (a write got EPIPE or ECONNRESET, or the stream
@@ -97,7 +112,7 @@ static int drain(struct job *j);
  * it. So read what the socket holds first, then end the case.
  */
 static void failed(struct job *j, int error) {
-  if (j->streaming && !drain(j))
+  if (j->streaming && !drain(j, DRAIN_READS))
     return;
   if (j->fz != NULL)
     lost(j, 0, error);
@@ -106,12 +121,13 @@ static void failed(struct job *j, int error) {
 /* Writes what the fuzzer has to send, re-arms the timers, and ends the
  * connection when the fuzzer or the socket says so. */
 static void pump(struct job *j) {
-  uint64_t now = ws_loop_now(j->run->loop), next;
+  uint64_t now, next;
   const uint8_t *p;
   unsigned flags;
   size_t n;
   if (j->fz == NULL)
     return;
+  now = now_ms(j->run);
   while (!j->yielding && !ws_fuzzer_want_drop(j->fz) &&
          (n = ws_fuzzer_output(j->fz, &p, &flags)) > 0) {
     int e = ws_stream_write(&j->stream, p, n);
@@ -144,15 +160,23 @@ static void on_turn(struct ws_timer *t, void *user) {
 }
 
 /*
- * Reads whatever the socket already holds, EOF included. Returns 0 when
- * the job ended. A timer must not fire on stale input: after a stall of
- * the runner (a loaded machine, 32 cases of 9.x traffic, ASan) the loop
- * runs due timers before polling the sockets, and a drop timeout would
- * then blame a server whose EOF is already waiting to be read.
+ * Reads what the socket holds, EOF included, in at most |reads| reads.
+ * Returns 0 when the job ended.
+ *
+ * Readiness reads once: the poll is level-triggered, so the rest comes on
+ * the next pass, after every other case had its turn. Reading a busy
+ * socket dry instead (a 9.x echo refills it as fast as it empties) let one
+ * case hold the loop for hundreds of ms, and stale time on the others.
+ *
+ * A timer must not fire on stale input: after a stall of the runner (a
+ * loaded machine, 32 cases of 9.x traffic, ASan) the loop runs due timers
+ * before polling the sockets, and a drop timeout would then blame a server
+ * whose EOF is already waiting to be read. So before a timer and after a
+ * write error, up to DRAIN_READS reads.
  */
-static int drain(struct job *j) {
+static int drain(struct job *j, int reads) {
   struct runner *run = j->run;
-  for (int i = 0; i < 64 && j->streaming; i++) {
+  for (int i = 0; i < reads && j->streaming; i++) {
     ws_ssize n = ws_stream_read(&j->stream, run->buf, READ_BUFFER);
     if (n == WS_EAGAIN || n == -EAGAIN)
       return 1;
@@ -160,7 +184,7 @@ static int drain(struct job *j) {
       lost(j, 0, n == 0 ? 0 : (int)n);
       return 0;
     }
-    ws_fuzzer_recv(j->fz, run->buf, (size_t)n, ws_loop_now(run->loop));
+    ws_fuzzer_recv(j->fz, run->buf, (size_t)n, now_ms(run));
     if (ws_fuzzer_want_drop(j->fz))
       return 1;
   }
@@ -170,9 +194,9 @@ static int drain(struct job *j) {
 static void on_timer(struct ws_timer *t, void *user) {
   struct job *j = user;
   (void)t;
-  if (j->streaming && !drain(j))
+  if (j->streaming && !drain(j, DRAIN_READS))
     return;
-  ws_fuzzer_tick(j->fz, ws_loop_now(j->run->loop));
+  ws_fuzzer_tick(j->fz, now_ms(j->run));
   pump(j);
 }
 
@@ -184,7 +208,7 @@ static void on_stream(struct ws_stream *s, enum ws_stream_event ev,
     failed(j, status);
     return;
   }
-  if (ev == WS_STREAM_READABLE && drain(j))
+  if (ev == WS_STREAM_READABLE && drain(j, 1))
     pump(j);
 }
 
@@ -215,7 +239,7 @@ static void on_connect(struct ws_connect *c, int fd, int status,
   }
   j->streaming = 1;
   ws_fuzzer_set_started(j->fz, wall_ms());
-  e = ws_fuzzer_start(j->fz, ws_loop_now(run->loop));
+  e = ws_fuzzer_start(j->fz, now_ms(run));
   if (e != 0) {
     lost(j, 1, 0);
     return;
