@@ -399,6 +399,89 @@ static void test_ws_io_events(void **state) {
   assert_int_equal(count_fds(), fds0);
 }
 
+/* A callback that takes |spend| ms of (fake) time, and records the time
+ * the loop gave it. */
+struct slow {
+  struct ws_io io;
+  struct fake_clock *clk;
+  uint64_t spend, seen;
+  int calls;
+};
+
+static void on_slow_io(struct ws_io *io, unsigned events, void *user) {
+  struct slow *c = user;
+  char b;
+  (void)events;
+  assert_int_equal(read(io->fd, &b, 1), 1);
+  c->seen = ws_loop_now(io->loop);
+  c->calls++;
+  c->clk->now += c->spend;
+}
+
+static void on_slow_timer(struct ws_timer *t, void *user) {
+  struct slow *c = user;
+  (void)t;
+  c->seen = ws_loop_now(c->io.loop);
+  c->calls++;
+  c->clk->now += c->spend;
+}
+
+/* Each callback sees the time it starts at: a long callback earlier in the
+ * same iteration does not leave stale time to the next one, so a timeout
+ * started there counts in full. */
+static void test_ws_loop_time_per_callback(void **state) {
+  struct fake_clock clk = {100};
+  ws_loop *loop = new_fake_loop(&clk);
+  struct slow a, b;
+  struct ws_timer ta, tb;
+  static struct fired log;
+  static struct tctx late;
+  int sa[2], sb[2];
+  (void)state;
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  memset(&log, 0, sizeof(log));
+  a.clk = b.clk = &clk;
+  a.spend = 1500;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sa),
+                   0);
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sb),
+                   0);
+  assert_int_equal(ws_io_start(loop, &a.io, sa[0], WS_IO_READ, on_slow_io, &a),
+                   0);
+  assert_int_equal(ws_io_start(loop, &b.io, sb[0], WS_IO_READ, on_slow_io, &b),
+                   0);
+  assert_int_equal(write(sa[1], "x", 1), 1);
+  assert_int_equal(write(sb[1], "x", 1), 1);
+  ws_loop_run(loop, WS_RUN_NOWAIT); /* one epoll_wait, both events */
+  assert_int_equal(a.calls + b.calls, 2);
+  /* a became ready first and ran first; b saw the time after a's 1.5 s. */
+  assert_int_equal(a.seen, 100);
+  assert_int_equal(b.seen, 1600);
+  /* A timer started from the second callback's time counts from it. */
+  tinit(loop, &late, &log, 1);
+  ws_timer_start(&late.t, 1000);
+  advance(loop, &clk, 2599);
+  assert_int_equal(log.n, 0);
+  advance(loop, &clk, 2600);
+  assert_int_equal(log.n, 1);
+  /* The same between timers due in one pass. */
+  a.calls = b.calls = 0;
+  ws_timer_init(loop, &ta, on_slow_timer, &a);
+  ws_timer_init(loop, &tb, on_slow_timer, &b);
+  ws_timer_start(&ta, 10);
+  ws_timer_start(&tb, 10);
+  advance(loop, &clk, 2610);
+  assert_int_equal(a.calls + b.calls, 2);
+  assert_int_equal(a.seen, 2610);
+  assert_int_equal(b.seen, 4110);
+  assert_int_equal(ws_io_close(&a.io), 0);
+  assert_int_equal(ws_io_close(&b.io), 0);
+  close(sa[1]);
+  close(sb[1]);
+  assert_int_equal(ws_loop_free(loop), 0);
+}
+
 static void test_ws_io_bad_args(void **state) {
   ws_loop *loop = NULL;
   struct ioctx c;
@@ -776,6 +859,7 @@ int main(void) {
       cmocka_unit_test(test_ws_timer_many),
       cmocka_unit_test(test_ws_timer_remove_anywhere),
       cmocka_unit_test(test_ws_io_events),
+      cmocka_unit_test(test_ws_loop_time_per_callback),
       cmocka_unit_test(test_ws_io_bad_args),
       cmocka_unit_test(test_ws_io_remove_in_callback),
       cmocka_unit_test(test_ws_loop_stop),

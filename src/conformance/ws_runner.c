@@ -53,20 +53,6 @@ struct runner {
   int error;
 };
 
-/*
- * The loop's time, brought up to date. Every time handed to a fuzzer goes
- * through here: the loop caches its time once per pass, and a pass that
- * serves 32 cases of 9.x traffic (under ASan, on a loaded machine) can
- * last longer than a second. A Close stamped with the pass's start would
- * arm its 1 s close timeout in the past and time out the moment it leaves,
- * before the server could answer. Autobahn's reactor reads the clock at
- * each call too.
- */
-static uint64_t now_ms(struct runner *run) {
-  ws_loop_update_time(run->loop);
-  return ws_loop_now(run->loop);
-}
-
 static uint64_t wall_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -98,7 +84,7 @@ static void lost(struct job *j, int by_me, int error) {
     ws_stream_close(&j->stream);
     j->streaming = 0;
   }
-  ws_fuzzer_transport_lost(j->fz, now_ms(j->run), by_me, error);
+  ws_fuzzer_transport_lost(j->fz, ws_loop_now(j->run->loop), by_me, error);
   finish(j);
 }
 
@@ -121,13 +107,12 @@ static void failed(struct job *j, int error) {
 /* Writes what the fuzzer has to send, re-arms the timers, and ends the
  * connection when the fuzzer or the socket says so. */
 static void pump(struct job *j) {
-  uint64_t now, next;
+  uint64_t now = ws_loop_now(j->run->loop), next;
   const uint8_t *p;
   unsigned flags;
   size_t n;
   if (j->fz == NULL)
     return;
-  now = now_ms(j->run);
   while (!j->yielding && !ws_fuzzer_want_drop(j->fz) &&
          (n = ws_fuzzer_output(j->fz, &p, &flags)) > 0) {
     int e = ws_stream_write(&j->stream, p, n);
@@ -184,7 +169,7 @@ static int drain(struct job *j, int reads) {
       lost(j, 0, n == 0 ? 0 : (int)n);
       return 0;
     }
-    ws_fuzzer_recv(j->fz, run->buf, (size_t)n, now_ms(run));
+    ws_fuzzer_recv(j->fz, run->buf, (size_t)n, ws_loop_now(run->loop));
     if (ws_fuzzer_want_drop(j->fz))
       return 1;
   }
@@ -196,7 +181,7 @@ static void on_timer(struct ws_timer *t, void *user) {
   (void)t;
   if (j->streaming && !drain(j, DRAIN_READS))
     return;
-  ws_fuzzer_tick(j->fz, now_ms(j->run));
+  ws_fuzzer_tick(j->fz, ws_loop_now(j->run->loop));
   pump(j);
 }
 
@@ -239,7 +224,7 @@ static void on_connect(struct ws_connect *c, int fd, int status,
   }
   j->streaming = 1;
   ws_fuzzer_set_started(j->fz, wall_ms());
-  e = ws_fuzzer_start(j->fz, now_ms(run));
+  e = ws_fuzzer_start(j->fz, ws_loop_now(run->loop));
   if (e != 0) {
     lost(j, 1, 0);
     return;

@@ -232,6 +232,8 @@ static void run_timers(ws_loop *loop) {
     t->active = 0;
     loop->stats.timers_run++;
     t->cb(t, t->user);
+    /* A long callback must not leave stale time to the next one. */
+    ws_loop_update_time(loop);
   }
 }
 
@@ -252,13 +254,15 @@ static int poll_io(ws_loop *loop, int timeout) {
   n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, timeout);
   if (n < 0)
     return errno == EINTR ? 0 : -errno;
-  /* The wait may have lasted long: timers started by the callbacks below
-   * count from now, not from before the wait (libuv does the same). */
-  ws_loop_update_time(loop);
   loop->ev_count = n;
   for (i = 0; i < n; i++) {
     struct ws_io *io = loop->events[i].data.ptr;
     unsigned got = loop->events[i].events, ev;
+    /* Each callback sees the time it starts at, not the time the wait
+     * ended: the callbacks before it may have run long (32 cases building
+     * megabyte payloads under ASan), and a timeout started from stale
+     * time would expire as it starts. One vDSO clock read per event. */
+    ws_loop_update_time(loop);
     loop->ev_next = i + 1;
     if (io == NULL) /* stopped by an earlier callback */
       continue;

@@ -12,7 +12,10 @@
  * writes once per message costs no epoll_ctl() at all in steady state.
  *
  * Time is in milliseconds from an injectable monotonic clock (default:
- * CLOCK_MONOTONIC), read once per iteration and cached: ws_loop_now().
+ * CLOCK_MONOTONIC), read before every callback and cached: ws_loop_now()
+ * is the time the current callback started, so a timer started in a
+ * callback counts from then, however long earlier callbacks of the same
+ * iteration took.
  * Timers live in an intrusive binary min-heap keyed by (deadline, start
  * order): start, stop and restart are O(log n) and never allocate, and
  * timers with equal deadlines fire in the order they were started.
@@ -96,7 +99,7 @@ void ws_loop_stop(ws_loop *loop);
 /* Returns 1 when a watcher, timer or signal handle is active. */
 int ws_loop_alive(const ws_loop *loop);
 
-/* The cached time of the current iteration, in ms. */
+/* The cached time, in ms: when the current callback started. */
 uint64_t ws_loop_now(const ws_loop *loop);
 
 /* Reads the clock into the cached time (after a long callback). */
