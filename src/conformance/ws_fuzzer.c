@@ -215,12 +215,14 @@ static int frame_header(ws_fuzzer *f, const struct ws_case_frame *fr,
   return 0;
 }
 
-/* The wire-log row of a frame sent with header |h|, and its count. */
-static struct ws_wire_row *wire_tf(ws_fuzzer *f,
-                                   const struct ws_frame_header *h,
-                                   uint64_t now) {
-  struct ws_wire_row *row = wire(f, WS_WIRE_TF, now);
-  f->r.tx_frames[h->opcode & 15u]++;
+/* The wire-log row (TF or RF) of a frame with header |h|, and its count
+ * per opcode. */
+static struct ws_wire_row *wire_frame(ws_fuzzer *f, enum ws_wire_kind kind,
+                                      const struct ws_frame_header *h,
+                                      uint64_t now) {
+  struct ws_wire_row *row = wire(f, kind, now);
+  uint64_t *count = kind == WS_WIRE_TF ? f->r.tx_frames : f->r.rx_frames;
+  count[h->opcode & 15u]++;
   if (row != NULL) {
     row->opcode = h->opcode;
     row->fin = h->fin;
@@ -254,7 +256,7 @@ static int emit_frame(ws_fuzzer *f, const struct ws_case_frame *fr,
   start = f->out_len;
   hl = ws_frame_header_encode(f->out + start, &h);
   payload_copy(p, off, f->out + start + hl, (size_t)n);
-  row = wire_tf(f, &h, now);
+  row = wire_frame(f, WS_WIRE_TF, &h, now);
   if (row != NULL) {
     row->sync = write == WS_WRITE_SYNC;
     row->chop = write == WS_WRITE_CHOP ? chop : 0;
@@ -497,7 +499,7 @@ static int do_frame_head(ws_fuzzer *f, const struct ws_case_action *a,
   memcpy(f->head_mask, h.mask, 4);
   f->head_masked = h.masked;
   f->head_pos = 0;
-  wire_tf(f, &h, now);
+  wire_frame(f, WS_WIRE_TF, &h, now);
   return cut(f, WS_FUZZER_OUT_SYNC);
 }
 
@@ -866,18 +868,10 @@ static int frame_chunk(ws_fuzzer *f, const struct ws_frame_chunk *ch,
                        uint64_t now) {
   const struct ws_frame_header *h = ch->header;
   if (ch->first) {
-    struct ws_wire_row *row = wire(f, WS_WIRE_RF, now);
-    f->rf_index = SIZE_MAX;
-    if (row != NULL) {
-      row->opcode = h->opcode;
-      row->fin = h->fin;
-      row->rsv = (uint8_t)(h->rsv >> 4);
-      row->masked = h->masked;
-      memcpy(row->mask, h->mask, 4);
-      row->len = h->length;
-      f->rf_index = f->r.n_wire - 1;
-    }
-    f->r.rx_frames[h->opcode & 15u]++;
+    /* The RF row by index: later rows may move the array. */
+    f->rf_index = wire_frame(f, WS_WIRE_RF, h, now) != NULL
+                      ? f->r.n_wire - 1
+                      : SIZE_MAX;
     f->ctl_len = 0;
     /* RFC 6455 Section 5.4: fragments of one message in order, control
      * frames may come between them. */
