@@ -9,6 +9,7 @@
 #ifndef WS_CLI_H
 #define WS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* `wsspec echo`: the WebSocket / TCP / UDP echo servers. */
@@ -34,5 +35,25 @@ int ws_cli_parse_size(const char *s, uint64_t *out);
 /* Parses a duration into milliseconds: seconds ("5", "0.25"), or with a
  * suffix "ms" or "s". Returns 0, or -1 for anything else. */
 int ws_cli_parse_ms(const char *s, uint64_t *out);
+
+/* A growing list of malloc'd strings; zero-initialise it, free it with
+ * ws_cli_strv_clear(). */
+struct ws_cli_strv {
+  char **v;
+  size_t n, cap;
+};
+
+/* Appends a copy of |str|. Returns 0, or -1 when out of memory. */
+int ws_cli_strv_add(struct ws_cli_strv *s, const char *str);
+
+/* Appends the comma-separated items of |arg| ("6.4.*,7.1.1"); empty items
+ * are skipped. Returns 0, or -1 when out of memory. */
+int ws_cli_strv_split(struct ws_cli_strv *s, const char *arg);
+
+/* Frees the strings and the array, and zeroes |s|. */
+void ws_cli_strv_clear(struct ws_cli_strv *s);
+
+/* CLOCK_MONOTONIC in seconds, for the run times the commands print. */
+double ws_cli_now_s(void);
 
 #endif /* WS_CLI_H */

@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int ws_cli_opt(const char *cmd, int argc, char **argv, int *i,
                const char *name, const char **value) {
@@ -95,4 +97,47 @@ int ws_cli_parse_ms(const char *s, uint64_t *out) {
     return -1;
   *out = whole * 1000 + frac * (1000 / scale);
   return 0;
+}
+
+static int strv_addn(struct ws_cli_strv *s, const char *str, size_t len) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 8;
+    char **v = realloc(s->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -1;
+    s->v = v;
+    s->cap = cap;
+  }
+  if ((s->v[s->n] = strndup(str, len)) == NULL)
+    return -1;
+  s->n++;
+  return 0;
+}
+
+int ws_cli_strv_add(struct ws_cli_strv *s, const char *str) {
+  return strv_addn(s, str, strlen(str));
+}
+
+int ws_cli_strv_split(struct ws_cli_strv *s, const char *arg) {
+  for (;;) {
+    size_t len = strcspn(arg, ",");
+    if (len > 0 && strv_addn(s, arg, len) != 0)
+      return -1;
+    if (arg[len] == '\0')
+      return 0;
+    arg += len + 1;
+  }
+}
+
+void ws_cli_strv_clear(struct ws_cli_strv *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof(*s));
+}
+
+double ws_cli_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -82,80 +82,26 @@ static const char usage_text[] =
 /* ------------------------------------------------------------- strings */
 
 /* A growable list of owned strings. */
-struct strv {
-  char **v;
-  size_t n, cap;
-};
-
-static int strv_addn(struct strv *s, const char *str, size_t len) {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 8;
-    char **v = realloc(s->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -1;
-    s->v = v;
-    s->cap = cap;
-  }
-  char *p = malloc(len + 1);
-  if (p == NULL)
-    return -1;
-  memcpy(p, str, len);
-  p[len] = '\0';
-  s->v[s->n++] = p;
-  return 0;
-}
-
-static int strv_add(struct strv *s, const char *str) {
-  return strv_addn(s, str, strlen(str));
-}
-
-/* Adds the comma-separated items of |arg|; empty items are skipped. */
-static int strv_split(struct strv *s, const char *arg) {
-  for (;;) {
-    size_t len = strcspn(arg, ",");
-    if (len > 0 && strv_addn(s, arg, len) != 0)
-      return -1;
-    if (arg[len] == '\0')
-      return 0;
-    arg += len + 1;
-  }
-}
-
-static void strv_clear(struct strv *s) {
-  for (size_t i = 0; i < s->n; i++)
-    free(s->v[i]);
-  free(s->v);
-  memset(s, 0, sizeof(*s));
-}
-
-static char *dup_str(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (p != NULL)
-    memcpy(p, s, n);
-  return p;
-}
-
 /* ------------------------------------------------------- configuration */
 
 struct server {
   char *url;
   char *agent;  /* NULL: from the Server header */
   char *origin; /* NULL: no Origin header */
-  struct strv protocols;
+  struct ws_cli_strv protocols;
 };
 
 /* One "exclude-agent-cases" entry: agent pattern -> case patterns. */
 struct agent_exclusion {
   char *agent;
-  struct strv cases;
+  struct ws_cli_strv cases;
 };
 
 struct run_cfg {
   struct server *servers;
   size_t n_servers, cap_servers;
-  struct strv urls, agents;  /* from the command line */
-  struct strv include, exclude;
+  struct ws_cli_strv urls, agents;  /* from the command line */
+  struct ws_cli_strv include, exclude;
   struct agent_exclusion *aex;
   size_t n_aex;
   char *report_dir; /* NULL: the spec's outdir, else the default */
@@ -169,18 +115,18 @@ static void cfg_free(struct run_cfg *c) {
     free(c->servers[i].url);
     free(c->servers[i].agent);
     free(c->servers[i].origin);
-    strv_clear(&c->servers[i].protocols);
+    ws_cli_strv_clear(&c->servers[i].protocols);
   }
   free(c->servers);
   for (size_t i = 0; i < c->n_aex; i++) {
     free(c->aex[i].agent);
-    strv_clear(&c->aex[i].cases);
+    ws_cli_strv_clear(&c->aex[i].cases);
   }
   free(c->aex);
-  strv_clear(&c->urls);
-  strv_clear(&c->agents);
-  strv_clear(&c->include);
-  strv_clear(&c->exclude);
+  ws_cli_strv_clear(&c->urls);
+  ws_cli_strv_clear(&c->agents);
+  ws_cli_strv_clear(&c->include);
+  ws_cli_strv_clear(&c->exclude);
   free(c->report_dir);
 }
 
@@ -195,7 +141,7 @@ static struct server *add_server(struct run_cfg *c, const char *url) {
   }
   struct server *s = &c->servers[c->n_servers];
   memset(s, 0, sizeof(*s));
-  if ((s->url = dup_str(url)) == NULL)
+  if ((s->url = strdup(url)) == NULL)
     return NULL;
   c->n_servers++;
   return s;
@@ -247,14 +193,14 @@ static int value_option(int argc, char **argv, int *i, struct run_cfg *c,
   switch (k) {
   case 0:
     c->cases_given = 1;
-    return strv_split(&c->include, v) == 0 ? GO_ON : out_of_memory();
+    return ws_cli_strv_split(&c->include, v) == 0 ? GO_ON : out_of_memory();
   case 1:
-    return strv_split(&c->exclude, v) == 0 ? GO_ON : out_of_memory();
+    return ws_cli_strv_split(&c->exclude, v) == 0 ? GO_ON : out_of_memory();
   case 2:
-    return strv_add(&c->agents, v) == 0 ? GO_ON : out_of_memory();
+    return ws_cli_strv_add(&c->agents, v) == 0 ? GO_ON : out_of_memory();
   case 3:
     free(c->report_dir);
-    return (c->report_dir = dup_str(v)) != NULL ? GO_ON : out_of_memory();
+    return (c->report_dir = strdup(v)) != NULL ? GO_ON : out_of_memory();
   case 4:
     c->junit = v;
     return GO_ON;
@@ -303,7 +249,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c) {
         return r;
       continue;
     }
-    if (strv_add(&c->urls, a) != 0)
+    if (ws_cli_strv_add(&c->urls, a) != 0)
       return out_of_memory();
   }
   return GO_ON;
@@ -336,7 +282,7 @@ static void note_ignored(struct spec_ctx *s, const char *key, int *noted) {
 
 /* A JSON array of strings appended to |out|; NULL is an absent key. */
 static int spec_strings(struct spec_ctx *s, json_t *arr, const char *key,
-                        struct strv *out) {
+                        struct ws_cli_strv *out) {
   size_t i;
   json_t *v;
   if (!json_is_array(arr))
@@ -344,7 +290,7 @@ static int spec_strings(struct spec_ctx *s, json_t *arr, const char *key,
   json_array_foreach(arr, i, v) {
     if (!json_is_string(v))
       return spec_error(s, " must be an array of strings", key);
-    if (strv_add(out, json_string_value(v)) != 0)
+    if (ws_cli_strv_add(out, json_string_value(v)) != 0)
       return out_of_memory();
   }
   return GO_ON;
@@ -363,7 +309,7 @@ static int spec_opt_string(struct spec_ctx *s, json_t *obj, const char *key,
     return spec_error(s, msg, where);
   }
   free(*out);
-  *out = dup_str(json_string_value(v));
+  *out = strdup(json_string_value(v));
   return *out != NULL ? GO_ON : out_of_memory();
 }
 
@@ -410,7 +356,7 @@ static int spec_agent_cases(struct spec_ctx *s, struct run_cfg *c,
     return out_of_memory();
   json_object_foreach(obj, agent, v) {
     struct agent_exclusion *e = &c->aex[c->n_aex++];
-    if ((e->agent = dup_str(agent)) == NULL)
+    if ((e->agent = strdup(agent)) == NULL)
       return out_of_memory();
     int r = spec_strings(s, v, "exclude-agent-cases values", &e->cases);
     if (r != GO_ON)
@@ -485,7 +431,7 @@ static int make_servers(struct run_cfg *c) {
     return usage_error("%s", "--agent must be given once per server");
   for (size_t i = 0; i < c->agents.n; i++) {
     free(c->servers[i].agent);
-    if ((c->servers[i].agent = dup_str(c->agents.v[i])) == NULL)
+    if ((c->servers[i].agent = strdup(c->agents.v[i])) == NULL)
       return out_of_memory();
   }
   for (size_t i = 0; i < c->n_servers; i++) {
@@ -516,11 +462,11 @@ static int make_servers(struct run_cfg *c) {
 /* The selection common to every server, in catalogue order. */
 static int select_cases(struct run_cfg *c, const struct ws_case ***out,
                         size_t *n_out) {
-  if (c->include.n == 0 && strv_add(&c->include, "*") != 0)
+  if (c->include.n == 0 && ws_cli_strv_add(&c->include, "*") != 0)
     return out_of_memory();
   /* wsspec's own cases ("x.N.M") answer only to patterns naming them
    * (ws_case_select); --extended is the pattern "x.*". */
-  if (c->extended && strv_add(&c->include, "x.*") != 0)
+  if (c->extended && ws_cli_strv_add(&c->include, "x.*") != 0)
     return out_of_memory();
   size_t cap = ws_case_count() + ws_case_extended_count(), bad = 0, n = 0;
   const struct ws_case **sel = malloc((cap > 0 ? cap : 1) * sizeof(*sel));
@@ -604,12 +550,6 @@ static void drop_results(struct run *r, const struct run_cfg *c, int by_agent) {
     k++;
   }
   r->n = k;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Parts of the pass rule, for the texts printed with a failing case. */
@@ -703,11 +643,11 @@ static int run_server(const struct run_cfg *c, const struct server *srv,
                                   .on_case_done = on_case_done,
                                   .user = &prog};
   char err[256] = "";
-  double t0 = now_s();
+  double t0 = ws_cli_now_s();
   int rc = r->n > 0 ? ws_runner_run(&t, r->cases, r->n, &opt, r->results,
                                     err, sizeof(err))
                     : 0;
-  r->seconds = now_s() - t0;
+  r->seconds = ws_cli_now_s() - t0;
   if (prog.tty && prog.width > 0)
     fprintf(stderr, "\r%*s\r", (int)prog.width, "");
   if (rc != 0) {
@@ -717,7 +657,7 @@ static int run_server(const struct run_cfg *c, const struct server *srv,
     r->fatal = 1;
     return GO_ON;
   }
-  r->agent = dup_str(ws_runner_agent(&t, r->results, r->n));
+  r->agent = strdup(ws_runner_agent(&t, r->results, r->n));
   if (r->agent == NULL)
     return out_of_memory();
   if (srv->agent == NULL)
@@ -764,7 +704,7 @@ static int unique_agent(struct run *runs, size_t k) {
     fprintf(stderr, "wsspec run: note: agent \"%s\" is taken; %s runs as "
                     "\"%s\"\n",
             base, runs[k].srv->url, buf);
-    char *p = dup_str(buf);
+    char *p = strdup(buf);
     if (p == NULL)
       return out_of_memory();
     free(runs[k].agent);

@@ -26,7 +26,6 @@
 #define EXIT_USAGE 2
 #define GO_ON (-1)
 #define MAX_URLS 64
-#define MAX_PATTERNS 256
 
 static const char usage_head[] =
     "usage: wsspec run tcp://HOST:PORT | udp://HOST:PORT ... [options]\n"
@@ -61,17 +60,14 @@ struct cfg {
   size_t n_urls;
   const char *agents[MAX_URLS];
   size_t n_agents;
-  char *include[MAX_PATTERNS], *exclude[MAX_PATTERNS];
-  size_t n_include, n_exclude;
+  struct ws_cli_strv include, exclude;
   const char *report_dir, *junit;
   int quiet;
 };
 
 static void cfg_free(struct cfg *c) {
-  for (size_t i = 0; i < c->n_include; i++)
-    free(c->include[i]);
-  for (size_t i = 0; i < c->n_exclude; i++)
-    free(c->exclude[i]);
+  ws_cli_strv_clear(&c->include);
+  ws_cli_strv_clear(&c->exclude);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -81,30 +77,16 @@ static int usage_error(const char *fmt, const char *arg) {
   return EXIT_USAGE;
 }
 
+static int out_of_memory(void) {
+  fputs("wsspec run: out of memory\n", stderr);
+  return EXIT_USAGE;
+}
+
 static void usage(void) {
   fputs(usage_head, stdout);
   for (size_t i = 0; i < ws_rfc862_count(); i++) {
     const struct ws_rfc862_check *k = ws_rfc862_get(i);
     printf("  %-9s %s\n", k->id, k->title);
-  }
-}
-
-/* Adds the comma-separated items of |arg| to |v|. */
-static int split(char **v, size_t *n, const char *arg) {
-  for (;;) {
-    size_t len = strcspn(arg, ",");
-    if (len > 0) {
-      if (*n == MAX_PATTERNS)
-        return usage_error("more than 256 patterns%s", "");
-      if ((v[*n] = strndup(arg, len)) == NULL) {
-        fputs("wsspec run: out of memory\n", stderr);
-        return EXIT_USAGE;
-      }
-      (*n)++;
-    }
-    if (arg[len] == '\0')
-      return GO_ON;
-    arg += len + 1;
   }
 }
 
@@ -125,9 +107,10 @@ static int value_option(int argc, char **argv, int *i, struct cfg *c) {
     return usage_error("option %s needs a non-empty value", names[k]);
   switch (k) {
   case 0:
-    return split(c->include, &c->n_include, v);
   case 1:
-    return split(c->exclude, &c->n_exclude, v);
+    if (ws_cli_strv_split(k == 0 ? &c->include : &c->exclude, v) != 0)
+      return out_of_memory();
+    return GO_ON;
   case 2:
     if (c->n_agents == MAX_URLS)
       return usage_error("too many --agent options%s", "");
@@ -207,19 +190,14 @@ static int check_cfg(struct cfg *c, struct ws_url *u) {
   }
   /* A pattern that names no check is a typo, reported before anything
    * runs (as `wsspec run` does for an unknown case id). */
-  for (size_t i = 0; i < c->n_include; i++)
-    if (!ws_rfc862_known(c->include[i]))
-      return usage_error(strchr(c->include[i], '*') != NULL
+  for (size_t i = 0; i < c->include.n; i++)
+    if (!ws_rfc862_known(c->include.v[i]))
+      return usage_error(strchr(c->include.v[i], '*') != NULL
                              ? "no check matches '%s'"
                              : "unknown check id '%s'",
-                         c->include[i]);
-  if (c->n_include == 0) {
-    if ((c->include[0] = strdup("*")) == NULL) {
-      fputs("wsspec run: out of memory\n", stderr);
-      return EXIT_USAGE;
-    }
-    c->n_include = 1;
-  }
+                         c->include.v[i]);
+  if (c->include.n == 0 && ws_cli_strv_add(&c->include, "*") != 0)
+    return out_of_memory();
   return GO_ON;
 }
 
@@ -261,12 +239,6 @@ static void on_check_done(const struct ws_rfc862_result *r, size_t done,
   fflush(stderr);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "HOST:PORT" as written in the URL, brackets kept for IPv6. */
 static void default_agent(char *buf, size_t size, const struct ws_url *u) {
   if (u->host_kind == WS_HOST_IPV6)
@@ -283,8 +255,8 @@ static void run_url(const struct cfg *c, const struct ws_url *u,
   int rc;
   r->proto = u->scheme == WS_SCHEME_UDP ? WS_RFC862_UDP : WS_RFC862_TCP;
   ws_ssize got = ws_rfc862_select(
-      r->proto, (const char *const *)c->include, c->n_include,
-      (const char *const *)c->exclude, c->n_exclude, r->sel,
+      r->proto, (const char *const *)c->include.v, c->include.n,
+      (const char *const *)c->exclude.v, c->exclude.n, r->sel,
       sizeof(r->sel) / sizeof(r->sel[0]));
   r->n = got > 0 ? (size_t)got : 0;
   if (r->n == 0) {
@@ -303,7 +275,7 @@ static void run_url(const struct cfg *c, const struct ws_url *u,
   struct progress prog = {isatty(STDERR_FILENO) && !c->quiet, 0, 0};
   struct ws_rfc862_options opt = {.on_check_done = on_check_done,
                                   .user = &prog};
-  double t0 = now_s();
+  double t0 = ws_cli_now_s();
   /* A name may resolve to ::1 and 127.0.0.1 while the server listens on
    * one of them: the next address is tried when the probe fails. */
   for (size_t i = 0; i < n_addr; i++) {
@@ -312,7 +284,7 @@ static void run_url(const struct cfg *c, const struct ws_url *u,
     if (rc == 0 || rc == WS_ENOMEM || rc == WS_EINVAL)
       break;
   }
-  r->seconds = now_s() - t0;
+  r->seconds = ws_cli_now_s() - t0;
   if (prog.tty && prog.width > 0)
     fprintf(stderr, "\r%*s\r", (int)prog.width, "");
   if (rc != 0) {
@@ -436,10 +408,8 @@ static int finish(const struct cfg *c, struct run *runs, size_t n) {
 static int run_all(const struct cfg *c, const struct ws_url *u) {
   struct run *runs = calloc(c->n_urls, sizeof(*runs));
   int rc;
-  if (runs == NULL) {
-    fputs("wsspec run: out of memory\n", stderr);
-    return EXIT_USAGE;
-  }
+  if (runs == NULL)
+    return out_of_memory();
   for (size_t i = 0; i < c->n_urls; i++) {
     struct run *r = &runs[i];
     r->url = c->urls[i];
@@ -461,10 +431,8 @@ int ws_cli_run_rfc862(int argc, char **argv) {
   struct ws_url *u = calloc(MAX_URLS, sizeof(*u));
   struct cfg c;
   int rc;
-  if (u == NULL) {
-    fputs("wsspec run: out of memory\n", stderr);
-    return EXIT_USAGE;
-  }
+  if (u == NULL)
+    return out_of_memory();
   memset(&c, 0, sizeof(c));
   rc = parse_args(argc, argv, &c);
   if (rc == GO_ON)
