@@ -30,6 +30,23 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def run_chromium(procs, tmp_path, url, *args, timeout=60):
+    """Runs headless Chromium on |url| with |args| (--dump-dom,
+    --screenshot=...) and a profile under tmp_path; returns its stdout."""
+    need("chromium")
+    p = procs.popen([features()["chromium-path"]] + CHROMIUM_FLAGS +
+                    ["--user-data-dir=" + str(tmp_path / "profile")] +
+                    list(args) + [url],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        pytest.fail("chromium did not finish in %d s" % timeout)
+    return out.decode("utf-8", "replace")
+
+
 class PageServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 

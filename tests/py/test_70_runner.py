@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from badservers import WRONG_CODE, refused_url
-from conftest import (_die_with_parent, features, kill_group, need,
+from conftest import (_die_with_parent, kill_group, need,
                       run_wsspec, wsspec_path)
 
 N_CASES = 301
@@ -284,23 +284,12 @@ def test_70_06_same_verdicts_with_one_job(full_run, echo, tmp_path):
 def test_70_07_chromium_renders_index(full_run, procs, tmp_path):
     """Headless Chromium (as in test_30_chromium.py) loads index.html:
     the DOM has the legend, the category rows and one row per case."""
-    need("chromium")
-    from test_30_chromium import CHROMIUM_FLAGS
+    from test_30_chromium import run_chromium
     url = "file://" + os.path.join(full_run.dir, "index.html")
     shot = str(tmp_path / "index.png")
 
     def chromium(*args):
-        p = procs.popen([features()["chromium-path"]] + CHROMIUM_FLAGS +
-                        ["--user-data-dir=" + str(tmp_path / "profile")] +
-                        list(args) + [url],
-                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE)
-        try:
-            out, _ = p.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            kill_group(p)
-            pytest.fail("chromium did not finish in 60 s")
-        return out.decode("utf-8", "replace")
+        return run_chromium(procs, tmp_path, url, *args)
 
     dom = chromium("--dump-dom")
     rows = re.findall(r'<tr class="agent_case_result_row" id="case_([0-9.]+)"',

@@ -22,7 +22,8 @@ import zlib
 
 import pytest
 
-from conftest import ROOT, features, kill_group, need
+from conftest import ROOT
+from test_30_chromium import run_chromium
 
 PUBLISH = os.path.join(ROOT, "tests", "peers", "publish.py")
 GOLDEN = os.path.join(ROOT, "conformance", "golden")
@@ -100,22 +101,6 @@ def expected_counts(index):
     return out
 
 
-def chromium(procs, tmp_path, url, *args, timeout=60):
-    need("chromium")
-    from test_30_chromium import CHROMIUM_FLAGS
-    p = procs.popen([features()["chromium-path"]] + CHROMIUM_FLAGS +
-                    ["--user-data-dir=" + str(tmp_path / "profile")] +
-                    list(args) + [url],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE)
-    try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(p)
-        pytest.fail("chromium did not finish in %d s" % timeout)
-    return out.decode("utf-8", "replace")
-
-
 def png_info(path):
     """(width, height, distinct byte values of the decoded scanlines)."""
     with open(path, "rb") as fh:
@@ -135,7 +120,7 @@ def png_info(path):
 
 def screenshot(procs, tmp_path, url, name):
     shot = tmp_path / name
-    chromium(procs, tmp_path, url, "--screenshot=%s" % shot,
+    run_chromium(procs, tmp_path, url, "--screenshot=%s" % shot,
              "--window-size=1400,1000", "--hide-scrollbars")
     w, h, distinct = png_info(str(shot))
     assert (w, h) == (1400, 1000)
@@ -211,7 +196,7 @@ def test_81_01_generated_page(generated, procs, tmp_path):
         assert by_name[name]["counts"]["cases"] == len(indexes[name])
     url = "file://%s" % (d / "index.html")
     m = Matrix()
-    m.feed(chromium(procs, tmp_path, url, "--dump-dom"))
+    m.feed(run_chromium(procs, tmp_path, url, "--dump-dom"))
     check_page(m, indexes, RAN + [SKIPPED], skipped=[SKIPPED])
     screenshot(procs, tmp_path, url, "conformance-generated.png")
 
@@ -233,6 +218,6 @@ def test_81_02_published_page(procs, tmp_path):
         with open(os.path.join(PUBLISHED, name, "index.json")) as fh:
             indexes[name] = json.load(fh)[name]
     m = Matrix()
-    m.feed(chromium(procs, tmp_path, "file://" + page, "--dump-dom"))
+    m.feed(run_chromium(procs, tmp_path, "file://" + page, "--dump-dom"))
     check_page(m, indexes, peers, skipped=skipped)
     screenshot(procs, tmp_path, "file://" + page, "conformance.png")
