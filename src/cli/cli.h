@@ -36,6 +36,11 @@ int ws_cli_parse_size(const char *s, uint64_t *out);
  * suffix "ms" or "s". Returns 0, or -1 for anything else. */
 int ws_cli_parse_ms(const char *s, uint64_t *out);
 
+/* Prints "wsspec CMD: <|fmt| with |arg|> (see wsspec HELP --help)" on
+ * stderr and returns 2, the usage-error exit code. */
+int ws_cli_usage_error(const char *cmd, const char *help, const char *fmt,
+                       const char *arg);
+
 /* A growing list of malloc'd strings; zero-initialise it, free it with
  * ws_cli_strv_clear(). */
 struct ws_cli_strv {

@@ -99,6 +99,14 @@ int ws_cli_parse_ms(const char *s, uint64_t *out) {
   return 0;
 }
 
+int ws_cli_usage_error(const char *cmd, const char *help, const char *fmt,
+                       const char *arg) {
+  fprintf(stderr, "wsspec %s: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see wsspec %s --help)\n", help);
+  return 2;
+}
+
 static int strv_addn(struct ws_cli_strv *s, const char *str, size_t len) {
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 8;

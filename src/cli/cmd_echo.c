@@ -77,10 +77,7 @@ struct state {
 };
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("wsspec echo: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (see wsspec echo --help)\n", stderr);
-  return 2;
+  return ws_cli_usage_error("echo", "echo", fmt, arg);
 }
 
 static void log_line(const char *line, void *user) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd_list.h"
 #include "conformance/ws_case.h"
 
@@ -29,40 +30,6 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 cases listed; 1 no case matches; 2 usage error (an\n"
     "unknown option or case id).\n";
-
-/* The patterns of the command line, split at commas. */
-struct patterns {
-  char **v;
-  size_t n, cap;
-};
-
-static int add_patterns(struct patterns *p, const char *arg) {
-  const char *s = arg;
-  for (;;) {
-    size_t len = strcspn(s, ",");
-    if (len > 0) {
-      if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        char **v = realloc(p->v, cap * sizeof(*v));
-        if (v == NULL) return -1;
-        p->v = v;
-        p->cap = cap;
-      }
-      p->v[p->n] = malloc(len + 1);
-      if (p->v[p->n] == NULL) return -1;
-      memcpy(p->v[p->n], s, len);
-      p->v[p->n][len] = '\0';
-      p->n++;
-    }
-    if (s[len] == '\0') return 0;
-    s += len + 1;
-  }
-}
-
-static void free_patterns(struct patterns *p) {
-  for (size_t i = 0; i < p->n; i++) free(p->v[i]);
-  free(p->v);
-}
 
 static void print_text(const struct ws_case *const *cases, size_t n) {
   int id_w = 0, sec_w = 0;
@@ -148,14 +115,11 @@ static void print_json(const struct ws_case *const *cases, size_t n) {
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("wsspec list: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (see wsspec list --help)\n", stderr);
-  return 2;
+  return ws_cli_usage_error("list", "list", fmt, arg);
 }
 
 /* Selects and prints; |inc| is never empty here. */
-static int list(const struct patterns *inc, const struct patterns *exc,
+static int list(const struct ws_cli_strv *inc, const struct ws_cli_strv *exc,
                 int json) {
   size_t cap = ws_case_count(), bad = 0;
   const struct ws_case **sel = malloc(cap * sizeof(*sel));
@@ -187,7 +151,7 @@ static int list(const struct patterns *inc, const struct patterns *exc,
 }
 
 int ws_cli_list(int argc, char **argv) {
-  struct patterns inc = {0}, exc = {0};
+  struct ws_cli_strv inc = {0}, exc = {0};
   int json = 0, rc = -1;
   for (int i = 1; i < argc && rc < 0; i++) {
     const char *a = argv[i];
@@ -202,21 +166,21 @@ int ws_cli_list(int argc, char **argv) {
                                   : (i + 1 < argc ? argv[++i] : NULL);
       if (v == NULL)
         rc = usage_error("%s needs a value", "--exclude");
-      else if (add_patterns(&exc, v) != 0)
+      else if (ws_cli_strv_split(&exc, v) != 0)
         rc = usage_error("%s", "out of memory");
     } else if (a[0] == '-' && a[1] != '\0') {
       rc = usage_error("unknown option '%s'", a);
-    } else if (add_patterns(&inc, a) != 0) {
+    } else if (ws_cli_strv_split(&inc, a) != 0) {
       rc = usage_error("%s", "out of memory");
     }
   }
   if (rc < 0) {
-    if (inc.n == 0 && add_patterns(&inc, "*") != 0)
+    if (inc.n == 0 && ws_cli_strv_split(&inc, "*") != 0)
       rc = usage_error("%s", "out of memory");
     else
       rc = list(&inc, &exc, json);
   }
-  free_patterns(&inc);
-  free_patterns(&exc);
+  ws_cli_strv_clear(&inc);
+  ws_cli_strv_clear(&exc);
   return rc;
 }

@@ -148,10 +148,7 @@ static struct server *add_server(struct run_cfg *c, const char *url) {
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("wsspec run: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (see wsspec run --help)\n", stderr);
-  return EXIT_USAGE;
+  return ws_cli_usage_error("run", "run", fmt, arg);
 }
 
 static int out_of_memory(void) {

@@ -71,10 +71,7 @@ static void cfg_free(struct cfg *c) {
 }
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("wsspec run: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (see wsspec run tcp://HOST:PORT --help)\n", stderr);
-  return EXIT_USAGE;
+  return ws_cli_usage_error("run", "run tcp://HOST:PORT", fmt, arg);
 }
 
 static int out_of_memory(void) {

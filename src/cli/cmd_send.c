@@ -42,10 +42,7 @@ static const char usage_text[] =
     "timed out, handshake refused, closed by the server); 2 usage error.\n";
 
 static int usage_error(const char *fmt, const char *arg) {
-  fputs("wsspec send: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs(" (see wsspec send --help)\n", stderr);
-  return 2;
+  return ws_cli_usage_error("send", "send", fmt, arg);
 }
 
 static int fail(const char *what) {
